@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Install everything sinkd needs to build, test and benchmark on Debian 12.
+# Idempotent: packages already present are skipped; apt-get runs only when
+# something is missing. Usage: scripts/install-deps.sh [--bench]
+set -euo pipefail
+
+build_pkgs=(build-essential cmake ninja-build pkg-config
+  libknot-dev libinih-dev liburcu-dev libsqlite3-dev libidn2-dev libssl-dev)
+test_pkgs=(libcmocka-dev python3 python3-pytest dnsutils knot-dnsutils sqlite3 iproute2)
+bench_pkgs=(nsd knot knot-module-dnstap dnsperf)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+if [ "${1:-}" = "--bench" ]; then
+  want+=("${bench_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Debian starts packaged daemons on install where an init system runs; the
+# benchmarks start their own instances on their own ports.
+for svc in nsd knot; do
+  if [[ " ${missing[*]} " == *" $svc "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  fi
+done

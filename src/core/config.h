@@ -1,0 +1,108 @@
+/* sinkd configuration: one INI file (parsed with inih) over embedded
+ * defaults. Every key is documented in docs/config.md and etc/sinkd.conf.
+ *
+ * A struct sinkd_config is a plain value: no heap pointers, so a snapshot can
+ * be copied whole. Unknown sections and keys are errors.
+ */
+#ifndef SINKD_CORE_CONFIG_H
+#define SINKD_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#define CONFIG_MAX_LISTEN 8
+#define CONFIG_MAX_ADDRS 8
+#define CONFIG_MAX_NS 4
+#define CONFIG_NAME_MAX 256
+#define CONFIG_PATH_MAX 1024
+
+/* A socket address with its original text ("127.0.0.1:5353", "[::1]:5353"). */
+struct config_sockaddr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[64];
+};
+
+/* A bare IP address (no port) with its text. */
+struct config_ipaddr {
+	int af;			/* AF_INET or AF_INET6 */
+	uint8_t ip[16];		/* 4 or 16 bytes used */
+	char text[48];
+};
+
+struct sinkd_config {
+	char path[CONFIG_PATH_MAX];	/* file loaded ("" = defaults only) */
+
+	/* [server] */
+	char user[64];			/* drop privileges to this user ("" = don't) */
+	unsigned workers;		/* listener worker threads (default 1) */
+	char log_level[16];		/* error|warning|info|debug */
+
+	/* [dns] */
+	struct config_sockaddr dns_listen[CONFIG_MAX_LISTEN];
+	unsigned n_dns_listen;		/* default 127.0.0.1:5353 */
+	bool dns_tcp;			/* also serve TCP on the same addresses */
+	bool dns_log_every_query;	/* one row per query in the store */
+	struct config_ipaddr sinkhole[CONFIG_MAX_ADDRS]; /* A/AAAA answers */
+	unsigned n_sinkhole;		/* default 127.0.0.1 and ::1 */
+	char nameserver[CONFIG_MAX_NS][CONFIG_NAME_MAX]; /* NS names; no final
+					 * dot = relative to each seized zone */
+	unsigned n_nameserver;		/* default ns1, ns2 */
+	struct config_ipaddr ns_addr[CONFIG_MAX_ADDRS]; /* glue for NS names */
+	unsigned n_ns_addr;		/* default: the sinkhole addresses */
+	char mx_name[CONFIG_NAME_MAX];	/* MX target; relative like NS ("" = no MX) */
+	uint32_t ttl;			/* TTL of A/AAAA/MX/NS answers */
+	char soa_rname[CONFIG_NAME_MAX];/* relative like NS */
+	uint32_t soa_serial;		/* 0 = seconds since epoch at load */
+	uint32_t soa_refresh, soa_retry, soa_expire, soa_minimum;
+	uint16_t edns_udp_size;		/* our max UDP payload (default 1232) */
+	char nsid[128];			/* NSID payload ("" = no NSID option) */
+	char cookie_secret[33];		/* 32 hex chars; "" = random per start */
+	unsigned tcp_idle_timeout_ms;	/* default 10000 */
+	unsigned tcp_max_clients;	/* per worker, default 1024 */
+
+	/* [rrl] */
+	bool rrl_enabled;		/* default yes */
+	unsigned rrl_rate;		/* responses/s per prefix (default 20) */
+	unsigned rrl_slip;		/* every Nth limited answer slips TC=1 (0 = never) */
+	unsigned rrl_ipv4_prefix;	/* default 24 */
+	unsigned rrl_ipv6_prefix;	/* default 56 */
+	unsigned rrl_table_size;	/* buckets (default 65536) */
+
+	/* [domains] */
+	char domains_file[CONFIG_PATH_MAX];
+
+	/* [store] */
+	char store_path[CONFIG_PATH_MAX];	/* SQLite file (default ./sinkd.db) */
+	unsigned store_commit_interval_ms;	/* default 1000 */
+	unsigned store_batch_max;		/* events per transaction (default 10000) */
+
+	/* [pipeline] */
+	unsigned queue_size;		/* per-worker ring capacity (default 65536) */
+};
+
+/* Fill cfg with the embedded defaults. */
+void config_defaults(struct sinkd_config *cfg);
+
+/* Load path over the defaults. Every error is written to err as one line
+ * "path:line: message"; returns 0, SINKD_EIO (unreadable file) or
+ * SINKD_EPARSE (at least one error). cfg is fully defined in every case but
+ * should not be used after an error. */
+int config_load(struct sinkd_config *cfg, const char *path, FILE *err);
+
+/* Write the effective configuration as a loadable INI file. */
+void config_dump(const struct sinkd_config *cfg, FILE *out);
+
+/* Parse "1.2.3.4:53", "[::1]:53" (port required). 0 or SINKD_EINVAL. */
+int config_parse_sockaddr(const char *text, struct config_sockaddr *out);
+
+/* Parse a bare IPv4/IPv6 address. 0 or SINKD_EINVAL. */
+int config_parse_ipaddr(const char *text, struct config_ipaddr *out);
+
+/* `sinkd config check FILE` / `sinkd config dump [-c FILE]`. Returns the
+ * process exit status. */
+int config_cli(int argc, char **argv);
+
+#endif

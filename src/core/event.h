@@ -1,0 +1,94 @@
+/* The fixed-size event record every listener produces.
+ *
+ * One struct for all listeners (DNS now; HTTP, TLS, raw later). Records are
+ * copied by value into per-worker rings; they own no memory. Strings are
+ * NUL-terminated and truncated to their buffers; a truncation sets a flag.
+ */
+#ifndef SINKD_CORE_EVENT_H
+#define SINKD_CORE_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum event_kind {
+	EVENT_DNS = 1,
+	EVENT_HTTP = 2,
+	EVENT_TLS = 3,
+	EVENT_RAW = 4,
+};
+
+enum event_transport {
+	TRANSPORT_UDP = 1,
+	TRANSPORT_TCP = 2,
+};
+
+/* Flags on a DNS event. */
+enum event_dns_flag {
+	EVF_EDNS = 1 << 0,	/* query carried an OPT record */
+	EVF_DO = 1 << 1,	/* DNSSEC OK bit set */
+	EVF_TC = 1 << 2,	/* answer was truncated (TC=1) */
+	EVF_RRL_SLIP = 1 << 3,	/* rate limited: answered with TC=1 (slip) */
+	EVF_RRL_DROP = 1 << 4,	/* rate limited: not answered */
+	EVF_ECS = 1 << 5,	/* EDNS client subnet present (ecs_* valid) */
+	EVF_MALFORMED = 1 << 6,	/* query could not be parsed */
+	EVF_COOKIE = 1 << 7,	/* DNS COOKIE present */
+	EVF_NSID = 1 << 8,	/* NSID requested */
+};
+
+#define EVENT_QNAME_MAX 256	/* presentation form, without trailing dot */
+#define EVENT_LABEL_MAX 32	/* family, tag, message type */
+#define EVENT_BOTID_MAX 72
+
+/* An address: IPv4 is stored as an IPv4-mapped IPv6 address. */
+struct event_addr {
+	uint8_t ip[16];
+	uint16_t port;
+};
+
+struct sinkd_event {
+	uint64_t ts_ns;		/* wall clock, ns since the Unix epoch */
+	uint8_t kind;		/* enum event_kind */
+	uint8_t transport;	/* enum event_transport */
+	uint16_t flags;		/* enum event_dns_flag (DNS events) */
+	uint16_t worker;	/* listener worker index */
+	struct event_addr src;
+	struct event_addr dst;
+
+	/* DNS */
+	uint16_t qtype;
+	uint16_t qclass;
+	uint16_t rcode;		/* response code sent (extended rcode included) */
+	uint16_t msg_size;	/* query size in bytes */
+	uint8_t ecs_family;	/* 1 = IPv4, 2 = IPv6 (IANA address family) */
+	uint8_t ecs_source_prefix;
+	uint8_t ecs_addr[16];
+	/* Full query name, lowercase presentation form without the final dot
+	 * ("" for the root or when unparseable). */
+	char qname[EVENT_QNAME_MAX];
+	/* Seized zone the name falls under ("" when none). */
+	char zone[EVENT_QNAME_MAX];
+
+	/* Filled by classification and enrichment (later stages). */
+	char family[EVENT_LABEL_MAX];
+	char msg_type[EVENT_LABEL_MAX];
+	char bot_id[EVENT_BOTID_MAX];
+	char country[4];
+	uint32_t asn;
+};
+
+/* Render an event address as text ("192.0.2.1" or "2001:db8::1").
+ * buf must hold at least 46 bytes. Returns buf. */
+const char *event_addr_str(const struct event_addr *a, char *buf, unsigned len);
+
+/* True when the address is an IPv4-mapped address. */
+bool event_addr_is_v4(const struct event_addr *a);
+
+/* Fill an event_addr from a sockaddr (AF_INET or AF_INET6). */
+struct sockaddr;
+void event_addr_from_sockaddr(struct event_addr *a, const struct sockaddr *sa);
+
+/* Parse text ("192.0.2.1" or "2001:db8::1") into an event address with
+ * port 0. Returns 0 or SINKD_EINVAL. */
+int event_addr_parse(struct event_addr *a, const char *text);
+
+#endif

@@ -1,0 +1,53 @@
+/* sinkd: botnet sinkhole. Subcommand dispatch only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "domains/domains.h"
+#include "server/server.h"
+#include "store/store.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{"serve", server_cli, "run the sinkhole (DNS listeners, pipeline, store)"},
+	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
+	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
+	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: sinkd <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\nRun 'sinkd <command> --help' for the options of one command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("sinkd %s\n", SINKD_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "sinkd: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
