@@ -1,0 +1,54 @@
+/* The pipeline: one thread that drains every worker's event ring, batches
+ * the events and writes them to the store.
+ *
+ * Listener workers are the producers (one ring each, SPSC); a full ring
+ * means the worker counts a drop and keeps answering. The pipeline commits
+ * a batch when it holds batch_max events or commit_interval_ms has passed.
+ * pipeline_stop drains every ring completely before returning, so events
+ * pushed before the call are all written (or counted as store failures).
+ */
+#ifndef SINKD_PIPELINE_PIPELINE_H
+#define SINKD_PIPELINE_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/event.h"
+#include "core/ring.h"
+
+struct store;
+struct pipeline;
+
+struct pipeline_options {
+	unsigned n_rings;		/* one per producer thread */
+	size_t ring_size;		/* records per ring */
+	size_t batch_max;		/* events per store transaction */
+	unsigned commit_interval_ms;	/* max age of a pending batch */
+	bool every_query;		/* DNS: one store row per query */
+};
+
+struct pipeline_stats {
+	uint64_t events_in;		/* taken from the rings */
+	uint64_t events_stored;		/* committed to the store */
+	uint64_t events_store_failed;	/* lost because a batch failed to commit */
+	uint64_t batches;		/* committed transactions */
+	uint64_t last_batch_us;		/* duration of the last commit */
+};
+
+/* Create the rings; the store handle is borrowed (caller closes it after
+ * pipeline_free). 0 or SINKD_ENOMEM. */
+int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_options *opt);
+
+/* The ring producer i (0 .. n_rings-1) pushes into. */
+struct ring *pipeline_ring(struct pipeline *p, unsigned i);
+
+/* Start / stop the pipeline thread. stop drains and commits everything. */
+int pipeline_start(struct pipeline *p);
+void pipeline_stop(struct pipeline *p);
+void pipeline_free(struct pipeline *p);
+
+/* Consistent-enough snapshot of the counters (atomics). */
+void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
+
+#endif
