@@ -1,0 +1,244 @@
+/* `sinkd serve`: start-up order, signals, reload and shutdown.
+ *
+ * Order: config -> seized domains -> store -> pipeline -> DNS sockets
+ * (bound while still privileged) -> privilege drop -> threads. Every
+ * signal is blocked in all threads and taken synchronously here, so
+ * reload and shutdown run in one place, never inside a handler.
+ */
+#include "server/server.h"
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "dns/dns.h"
+#include "domains/domains.h"
+#include "net/net.h"
+#include "pipeline/pipeline.h"
+#include "store/store.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct serve {
+	struct sinkd_config cfg;
+	const char *config_path;	/* NULL: embedded defaults */
+	struct store *store;
+	struct pipeline *pipe;
+	struct dns_rrl *rrl;
+	struct dns_server *dns;
+};
+
+static int load_config(const char *path, struct sinkd_config *cfg)
+{
+	config_defaults(cfg);
+	if (path == NULL)
+		return 0;
+	return config_load(cfg, path, stderr);
+}
+
+/* Seized domains + answer data for cfg. Any invalid line fails the load. */
+static int load_data(const struct sinkd_config *cfg, struct dns_data **out)
+{
+	struct domain_registry *reg = domains_new();
+	if (reg == NULL)
+		return SINKD_ENOMEM;
+	struct domains_load_stats st = {0};
+	int ret = domains_load_file(reg, cfg->domains_file, stderr, &st);
+	if (ret != 0) {
+		log_err("%s: %zu invalid line(s), %zu domains valid; fix the file and retry",
+			cfg->domains_file, st.invalid, st.loaded);
+		domains_free(reg);
+		return ret == SINKD_EIO ? SINKD_EIO : SINKD_EPARSE;
+	}
+	if (domains_count(reg) == 0)
+		log_warn("%s: no seized domains: every query will be REFUSED", cfg->domains_file);
+	log_info("seized domains: %zu from %s (%zu duplicates)", domains_count(reg),
+		 cfg->domains_file, st.duplicates);
+	return dns_data_new(out, cfg, reg);
+}
+
+static void warn_restart_needed(const struct sinkd_config *old, const struct sinkd_config *cur)
+{
+	bool listen_changed = old->n_dns_listen != cur->n_dns_listen || old->dns_tcp != cur->dns_tcp;
+	for (unsigned i = 0; !listen_changed && i < cur->n_dns_listen; i++)
+		listen_changed = strcmp(old->dns_listen[i].text, cur->dns_listen[i].text) != 0;
+	if (listen_changed || old->workers != cur->workers ||
+	    strcmp(old->store_path, cur->store_path) != 0 || old->queue_size != cur->queue_size ||
+	    old->rrl_enabled != cur->rrl_enabled || old->rrl_rate != cur->rrl_rate ||
+	    old->dns_log_every_query != cur->dns_log_every_query)
+		log_warn("reload: listeners, workers, store, queue, RRL and log_every_query changes "
+			 "take effect only after a restart");
+}
+
+static void reload(struct serve *s)
+{
+	struct sinkd_config cfg;
+	log_info("reload: SIGHUP received");
+	if (load_config(s->config_path, &cfg) != 0) {
+		log_err("reload: configuration has errors; keeping the running state");
+		return;
+	}
+	struct dns_data *data;
+	if (load_data(&cfg, &data) != 0) {
+		log_err("reload: domain list has errors; keeping the running state");
+		return;
+	}
+	warn_restart_needed(&s->cfg, &cfg);
+	dns_data_free(dns_server_set_data(s->dns, data));
+	log_info("reload: done, %zu seized domains", domains_count(dns_data_registry(data)));
+}
+
+static void print_listening(const struct serve *s, size_t n_domains)
+{
+	const struct sinkd_config *c = &s->cfg;
+	printf("sinkd %s serving %zu seized domains from %s\n", SINKD_VERSION, n_domains,
+	       c->domains_file);
+	for (unsigned i = 0; i < c->n_dns_listen; i++)
+		printf("  dns   %s (udp%s)\n", c->dns_listen[i].text, c->dns_tcp ? "+tcp" : "");
+	printf("  store %s (%s)\n", c->store_path,
+	       c->dns_log_every_query ? "every query" : "per-minute DNS aggregates");
+	printf("  %u worker(s); SIGHUP reloads the domain list, SIGTERM stops\n",
+	       c->workers);
+	fflush(stdout);
+}
+
+static void print_totals(const struct serve *s)
+{
+	struct dns_totals t;
+	struct pipeline_stats p;
+	dns_server_totals(s->dns, &t);
+	pipeline_stats(s->pipe, &p);
+	log_info("stopped: %llu queries, %llu answered (%llu refused, %llu formerr), "
+		 "%llu rrl-dropped, %llu rrl-slipped, %llu malformed drops; "
+		 "events stored %llu, dropped (queue full) %llu, lost (store) %llu",
+		 (unsigned long long)t.queries, (unsigned long long)t.answered,
+		 (unsigned long long)t.refused, (unsigned long long)t.formerr,
+		 (unsigned long long)t.rrl_dropped, (unsigned long long)t.rrl_slipped,
+		 (unsigned long long)(t.drop_short + t.drop_response),
+		 (unsigned long long)p.events_stored, (unsigned long long)t.events_dropped,
+		 (unsigned long long)p.events_store_failed);
+}
+
+static int wait_signals(struct serve *s, const sigset_t *set)
+{
+	for (;;) {
+		int sig = sigwaitinfo(set, NULL);
+		if (sig == SIGHUP)
+			reload(s);
+		else if (sig == SIGTERM || sig == SIGINT)
+			return sig;
+	}
+}
+
+static int serve_run(struct serve *s)
+{
+	struct dns_data *data = NULL;
+	int ret = load_data(&s->cfg, &data);
+	if (ret != 0)
+		return ret;
+	size_t n_domains = domains_count(dns_data_registry(data));
+	ret = store_open(&s->store, s->cfg.store_path, false);
+	if (ret != 0)
+		goto fail;
+	struct pipeline_options po = {
+		.n_rings = s->cfg.workers,
+		.ring_size = s->cfg.queue_size,
+		.batch_max = s->cfg.store_batch_max,
+		.commit_interval_ms = s->cfg.store_commit_interval_ms,
+		.every_query = s->cfg.dns_log_every_query,
+	};
+	ret = pipeline_new(&s->pipe, s->store, &po);
+	if (ret == 0)
+		ret = dns_rrl_new(&s->rrl, &s->cfg);
+	if (ret == 0)
+		ret = dns_server_new(&s->dns, &s->cfg, data, s->rrl, s->pipe);
+	if (ret != 0)
+		goto fail;
+	data = NULL; /* owned by the server from here */
+	ret = net_drop_privileges(s->cfg.user);
+	if (ret == 0)
+		ret = pipeline_start(s->pipe);
+	if (ret == 0)
+		ret = dns_server_start(s->dns);
+	if (ret != 0)
+		return ret;
+	print_listening(s, n_domains);
+	return 0;
+fail:
+	dns_data_free(data);
+	return ret;
+}
+
+static void serve_stop(struct serve *s)
+{
+	struct dns_data *data = NULL;
+	if (s->dns != NULL) {
+		dns_server_stop(s->dns);
+		data = dns_server_set_data(s->dns, NULL);
+	}
+	if (s->pipe != NULL)
+		pipeline_stop(s->pipe);
+	if (s->dns != NULL && s->pipe != NULL)
+		print_totals(s);
+	dns_server_free(s->dns);
+	dns_data_free(data);
+	pipeline_free(s->pipe);
+	dns_rrl_free(s->rrl);
+	store_close(s->store);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: sinkd serve [-c FILE]\n"
+		     "  -c, --config FILE   configuration file (default: embedded defaults;\n"
+		     "                      see 'sinkd config dump')\n");
+}
+
+int server_cli(int argc, char **argv)
+{
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	struct serve s = {0};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': s.config_path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sinkd serve: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (load_config(s.config_path, &s.cfg) != 0)
+		return 1;
+	enum log_level level;
+	if (log_level_parse(s.cfg.log_level, &level) == 0)
+		log_set_level(level);
+
+	/* Block the signals we handle before any thread exists. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int ret = serve_run(&s);
+	if (ret == 0) {
+		int sig = wait_signals(&s, &set);
+		log_info("%s received: draining queued events to the store", strsignal(sig));
+	} else {
+		log_err("sinkd serve: not started: %s", sinkd_strerror(ret));
+	}
+	serve_stop(&s);
+	return ret == 0 ? 0 : 1;
+}
