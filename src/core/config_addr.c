@@ -1,0 +1,96 @@
+#include "core/config.h"
+#include "core/error.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+/* Strict decimal port 1..65535: digits only, no sign, no spaces. */
+static int parse_port(const char *s, uint16_t *out)
+{
+	unsigned long v = 0;
+	if (*s == '\0')
+		return SINKD_EINVAL;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return SINKD_EINVAL;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 65535)
+			return SINKD_EINVAL;
+	}
+	if (v == 0)
+		return SINKD_EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int parse_v6_port(const char *text, struct config_sockaddr *out)
+{
+	const char *close = strchr(text, ']');
+	char host[INET6_ADDRSTRLEN];
+	size_t hlen = close != NULL ? (size_t)(close - text - 1) : 0;
+	if (close == NULL || close[1] != ':' || hlen == 0 || hlen >= sizeof(host))
+		return SINKD_EINVAL;
+	memcpy(host, text + 1, hlen);
+	host[hlen] = '\0';
+
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->ss;
+	uint16_t port;
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1 || parse_port(close + 2, &port) != 0)
+		return SINKD_EINVAL;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	out->len = sizeof(*s6);
+	return 0;
+}
+
+static int parse_v4_port(const char *text, struct config_sockaddr *out)
+{
+	const char *colon = strchr(text, ':');
+	char host[INET_ADDRSTRLEN];
+	size_t hlen = colon != NULL ? (size_t)(colon - text) : 0;
+	if (colon == NULL || hlen == 0 || hlen >= sizeof(host))
+		return SINKD_EINVAL;
+	memcpy(host, text, hlen);
+	host[hlen] = '\0';
+
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&out->ss;
+	uint16_t port;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) != 1 || parse_port(colon + 1, &port) != 0)
+		return SINKD_EINVAL;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(port);
+	out->len = sizeof(*s4);
+	return 0;
+}
+
+int config_parse_sockaddr(const char *text, struct config_sockaddr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (strlen(text) >= sizeof(out->text))
+		return SINKD_EINVAL;
+	int ret = text[0] == '[' ? parse_v6_port(text, out) : parse_v4_port(text, out);
+	if (ret != 0) {
+		memset(out, 0, sizeof(*out));
+		return SINKD_EINVAL;
+	}
+	strcpy(out->text, text);
+	return 0;
+}
+
+int config_parse_ipaddr(const char *text, struct config_ipaddr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (strlen(text) >= sizeof(out->text))
+		return SINKD_EINVAL;
+	if (inet_pton(AF_INET, text, out->ip) == 1) {
+		out->af = AF_INET;
+	} else if (inet_pton(AF_INET6, text, out->ip) == 1) {
+		out->af = AF_INET6;
+	} else {
+		memset(out, 0, sizeof(*out));
+		return SINKD_EINVAL;
+	}
+	strcpy(out->text, text);
+	return 0;
+}
