@@ -53,22 +53,29 @@ class Sinkd:
         self.log = tmp / "sinkd.log"
         self.domains_file = domains_file
         self.proc = None
-        sections = {"server": [f"workers = {workers}"],
-                    "dns": [f"listen = 127.0.0.1:{self.port}"],
-                    "rrl": [f"enabled = {'yes' if rrl else 'no'}"],
-                    "domains": [f"file = {domains_file}"],
-                    "store": [f"path = {self.db}", "commit_interval_ms = 200"]}
+        # Keys from `extra` replace the harness defaults; repeated keys in
+        # `extra` (listen, sinkhole, ...) stay repeated.
+        sections = {"server": [("workers", str(workers))],
+                    "dns": [("listen", f"127.0.0.1:{self.port}")],
+                    "rrl": [("enabled", "yes" if rrl else "no")],
+                    "domains": [("file", domains_file)],
+                    "store": [("path", str(self.db)), ("commit_interval_ms", "200")]}
         cur = None
+        overridden = set()
         for line in extra.strip().splitlines():
             line = line.strip()
             if line.startswith("["):
                 cur = line.strip("[]")
                 sections.setdefault(cur, [])
             elif line:
-                sections[cur].append(line)
+                key, _, value = (x.strip() for x in line.partition("="))
+                if (cur, key) not in overridden:
+                    sections[cur] = [kv for kv in sections[cur] if kv[0] != key]
+                    overridden.add((cur, key))
+                sections[cur].append((key, value))
         text = ""
-        for name, lines in sections.items():
-            text += f"[{name}]\n" + "\n".join(lines) + "\n\n"
+        for name, kvs in sections.items():
+            text += f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in kvs) + "\n"
         self.conf.write_text(text)
 
     def start(self, timeout=10.0):

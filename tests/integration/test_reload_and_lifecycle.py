@@ -152,9 +152,10 @@ def test_default_serve_prints_where(tmp_path):
     p = subprocess.Popen([SINKD, "serve"], cwd=tmp_path, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)
     try:
-        first = p.stdout.readline()
-        assert "serving 273 seized domains" in first
-        rest = [p.stdout.readline() for _ in range(3)]
+        lines = [p.stdout.readline() for _ in range(6)]
+        first = next(i for i, l in enumerate(lines) if "serving" in l)
+        assert "serving 273 seized domains" in lines[first]
+        rest = lines[first + 1:]
         assert any("127.0.0.1:5353" in l for l in rest)
         assert any("sinkd.db" in l for l in rest)
         assert answers(5353, "www.bestchristmascard.com")
