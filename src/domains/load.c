@@ -100,7 +100,7 @@ static bool looks_like_header(const char *line)
 	const char *why;
 	if (strlen(line) >= sizeof(copy))
 		return false;
-	strcpy(copy, line);
+	memcpy(copy, line, strlen(line) + 1);
 	int n = csv_split(copy, fields, DOMAINS_MAX_COLUMNS, &why);
 	for (int i = 0; i < n; i++) {
 		if (strcasecmp(fields[i], "domain") == 0)

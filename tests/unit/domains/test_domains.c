@@ -98,6 +98,7 @@ static void test_normalize_ok(void **state)
 	norm_ok("BÜCHER.example.", "xn--bcher-kva.example");
 	norm_ok("xn--bcher-kva.example", "xn--bcher-kva.example");
 	norm_ok("faß.de", "xn--fa-hia.de");
+	norm_ok("ab--cd.com", "ab--cd.com");
 	norm_ok("a-b.c0m", "a-b.c0m");
 	norm_ok("4thfirework.com", "4thfirework.com");
 	char long_label[64];
