@@ -17,7 +17,10 @@
 struct store;
 
 /* Open (creating and migrating when writable) the store at path.
- * Returns 0, SINKD_ESTORE (message on log) or SINKD_ENOMEM. */
+ * Returns 0, SINKD_ESTORE (message on log) or SINKD_ENOMEM; read-only opens
+ * of a file that does not exist return SINKD_ENOENT without logging (the
+ * caller names the path) and never create it. A store whose schema version
+ * is newer than this binary knows is refused with SINKD_ESTORE. */
 int store_open(struct store **out, const char *path, bool read_only);
 void store_close(struct store *st);
 
@@ -27,13 +30,34 @@ void store_close(struct store *st);
  * kinds are stored as rows. Returns 0 or SINKD_ESTORE (batch rolled back). */
 int store_write(struct store *st, const struct sinkd_event *ev, size_t n, bool every_query);
 
+/* A DNS per-minute aggregate computed by the caller (e.g. the pipeline
+ * keeping open minutes in memory across batches). Strings are borrowed for
+ * the duration of the call. */
+struct store_dns_agg {
+	uint32_t minute;		/* Unix seconds, a multiple of 60 */
+	uint16_t qtype, rcode;
+	uint8_t resolver[16];		/* source address (IPv4-mapped for v4) */
+	const char *qname;		/* "" for the root or unparseable */
+	const char *zone;		/* "" when under no seized zone */
+	uint64_t count;			/* queries */
+	uint64_t logged;		/* of those, also stored as individual rows */
+};
+
+/* Write caller-computed DNS aggregates (added to dns_minute: count +=) and
+ * individual events in one transaction. Unlike store_write, the events are
+ * only stored as rows, DNS ones included, and never counted into
+ * dns_minute: the caller counts them in aggs (and in `logged` when it also
+ * passes them here). Returns 0 or SINKD_ESTORE (everything rolled back). */
+int store_write_aggs(struct store *st, const struct store_dns_agg *aggs, size_t n_aggs,
+		     const struct sinkd_event *ev, size_t n_ev);
+
 /* Filter for store_query. Zero/NULL fields match everything. */
 struct store_filter {
 	uint64_t since_ns, until_ns;	/* [since, until) */
 	const char *domain;		/* seized zone, or a name under it */
 	const char *ip;			/* source address */
 	const char *type;		/* "dns" (later "http", "tls", "raw") or a qtype name like "A" */
-	size_t limit;			/* 0 = 100 */
+	size_t limit;			/* 0 = 100, at most 100000 */
 };
 
 /* One row of `sinkd events`: an individual event (count 1, every field
@@ -46,12 +70,28 @@ struct store_row {
 
 typedef int (*store_row_cb)(const struct store_row *row, void *ctx);
 
-/* Newest first. The callback may return non-zero to stop. 0 or SINKD_ESTORE. */
+/* Newest first, at most limit rows. The callback may return non-zero to
+ * stop. An individual DNS event also stored as a row (every_query) is not
+ * repeated in the aggregates returned, so counts are never doubled.
+ * 0, SINKD_EINVAL (bad type or ip in the filter, nothing logged) or
+ * SINKD_ESTORE. */
 int store_query(struct store *st, const struct store_filter *f, store_row_cb cb, void *ctx);
 
 /* Totals for tests and reports: number of DNS queries recorded (sum of
  * aggregate counts) and individual event rows. */
 int store_totals(struct store *st, uint64_t *dns_queries, uint64_t *event_rows);
+
+/* Writer counters (atomics: readable from any thread while writing). */
+struct store_stats {
+	uint64_t batches;		/* committed store_write transactions */
+	uint64_t batch_failures;	/* rolled-back transactions */
+	uint64_t events;		/* events in committed batches */
+	uint64_t event_rows;		/* individual event rows inserted */
+	uint64_t agg_upserts;		/* dns_minute upserts after in-batch merging */
+	uint64_t cache_hits, cache_misses;	/* lookup-table (names, labels) cache */
+};
+
+void store_stats(struct store *st, struct store_stats *out);
 
 /* `sinkd events [--since T] [--until T] [--domain D] [--ip A] [--type T]
  *  [--limit N] [--format table|csv|json] [-c FILE | --db PATH]`. */

@@ -1,0 +1,235 @@
+/* `sinkd events`: list recorded events and DNS aggregates, newest first.
+ * Exit status: 0 ok, 1 store or config error, 2 bad usage. */
+#include "store/store_internal.h"
+
+#include "core/config.h"
+#include "core/error.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct events_opts {
+	struct store_filter f;
+	const char *db, *config;
+	enum store_format format;
+	bool help;
+};
+
+static const char usage_text[] =
+    "usage: sinkd events [--since T] [--until T] [--domain NAME] [--ip ADDR]\n"
+    "                    [--type dns|http|tls|raw|QTYPE] [--limit N]\n"
+    "                    [--format table|csv|json] [--db PATH | -c CONFIG]\n"
+    "\n"
+    "Newest first. T is RFC 3339 (2026-11-25T08:00:00Z), a date (2026-11-25, UTC)\n"
+    "or a duration ago (90s, 15m, 2h, 7d, 1w). --limit defaults to 100 (max 100000).\n"
+    "The store is --db PATH, else [store] path of CONFIG, else the default path.\n";
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int bad_value(const char *opt, const char *value, const char *expect)
+{
+	fprintf(stderr, "sinkd events: %s '%s': %s\n", opt, value, expect);
+	return 2;
+}
+
+static int parse_time_opt(const char *opt, const char *value, uint64_t *out)
+{
+	if (store_time_parse(value, now_ns(), out) != 0)
+		return bad_value(opt, value,
+				 "expected an RFC 3339 time (2026-11-25T08:00:00Z), a date "
+				 "(2026-11-25) or a duration ago (15m, 2h, 7d)");
+	return 0;
+}
+
+static int parse_limit(const char *value, size_t *out)
+{
+	char *end;
+	unsigned long long n = strtoull(value, &end, 10);
+	if (value[0] < '0' || value[0] > '9' || *end != '\0' || n < 1 || n > STORE_LIMIT_MAX)
+		return bad_value("--limit", value, "expected a number from 1 to 100000");
+	*out = (size_t)n;
+	return 0;
+}
+
+static int parse_format(const char *value, enum store_format *out)
+{
+	static const char *const names[] = {"table", "csv", "json"};
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(value, names[i]) == 0) {
+			*out = (enum store_format)i;
+			return 0;
+		}
+	}
+	return bad_value("--format", value, "expected table, csv or json");
+}
+
+static int parse_value(struct events_opts *o, int opt, const char *arg)
+{
+	uint8_t kind;
+	int qtype;
+	struct event_addr a;
+	switch (opt) {
+	case 's':
+		return parse_time_opt("--since", arg, &o->f.since_ns);
+	case 'u':
+		return parse_time_opt("--until", arg, &o->f.until_ns);
+	case 'l':
+		return parse_limit(arg, &o->f.limit);
+	case 'f':
+		return parse_format(arg, &o->format);
+	case 'd':
+		o->f.domain = arg;
+		return 0;
+	case 'b':
+		o->db = arg;
+		return 0;
+	case 'c':
+		o->config = arg;
+		return 0;
+	case 'i':
+		o->f.ip = arg;
+		if (event_addr_parse(&a, arg) != 0)
+			return bad_value("--ip", arg, "expected an IPv4 or IPv6 address");
+		return 0;
+	case 't':
+		o->f.type = arg;
+		if (store_type_parse(arg, &kind, &qtype) != 0)
+			return bad_value("--type", arg,
+					 "expected dns, http, tls, raw or a DNS type (A, AAAA, MX, "
+					 "TXT, ...)");
+		return 0;
+	case 'h':
+		o->help = true;
+		return 0;
+	default:
+		return 2;
+	}
+}
+
+static int parse_args(int argc, char **argv, struct events_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"since", required_argument, NULL, 's'},
+	    {"until", required_argument, NULL, 'u'},
+	    {"domain", required_argument, NULL, 'd'},
+	    {"ip", required_argument, NULL, 'i'},
+	    {"type", required_argument, NULL, 't'},
+	    {"limit", required_argument, NULL, 'l'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"db", required_argument, NULL, 'b'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int opt;
+	optind = 0; /* full reset: callable more than once per process */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+		if (opt == '?' || opt == ':') {
+			fprintf(stderr, "sinkd events: %s '%s' (see sinkd events --help)\n",
+				opt == '?' ? "unknown option" : "missing value for",
+				argv[optind - 1]);
+			return 2;
+		}
+		int ret = parse_value(o, opt, optarg);
+		if (ret != 0)
+			return ret;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sinkd events: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (o->f.until_ns != 0 && o->f.since_ns >= o->f.until_ns) {
+		fprintf(stderr, "sinkd events: --since must be before --until\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* The store path: --db, else the config's [store] path. */
+static int store_path(const struct events_opts *o, struct sinkd_config *cfg, const char **path)
+{
+	if (o->db != NULL) {
+		*path = o->db;
+		return 0;
+	}
+	config_defaults(cfg);
+	if (o->config != NULL && config_load(cfg, o->config, stderr) != 0)
+		return 1;
+	*path = cfg->store_path;
+	return 0;
+}
+
+struct print_ctx {
+	FILE *out;
+	enum store_format format;
+};
+
+static int print_cb(const struct store_row *row, void *ctx)
+{
+	struct print_ctx *pc = ctx;
+	store_print_row(pc->out, pc->format, row);
+	return ferror(pc->out) ? 1 : 0;
+}
+
+static int run(const struct events_opts *o, const char *path)
+{
+	struct store *st = NULL;
+	struct print_ctx pc = {stdout, o->format};
+	int ret = store_open(&st, path, true);
+	if (ret == SINKD_ENOENT) {
+		fprintf(stderr,
+			"sinkd events: no store at %s (run sinkd serve, or pass --db PATH)\n",
+			path);
+		return 1;
+	}
+	if (ret != 0) {
+		fprintf(stderr, "sinkd events: cannot open store %s: %s\n", path,
+			sinkd_strerror(ret));
+		return 1;
+	}
+	store_print_header(stdout, o->format);
+	ret = store_query(st, &o->f, print_cb, &pc);
+	store_close(st);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "sinkd events: write error on standard output\n");
+		return 1;
+	}
+	if (ret != 0) {
+		fprintf(stderr, "sinkd events: query failed on %s: %s\n", path,
+			sinkd_strerror(ret));
+		return 1;
+	}
+	return 0;
+}
+
+int events_cli(int argc, char **argv)
+{
+	struct events_opts o = {.format = STORE_FMT_TABLE};
+	struct sinkd_config *cfg = NULL;
+	const char *path;
+	int ret = parse_args(argc, argv, &o);
+	if (ret != 0)
+		return ret;
+	if (o.help) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	cfg = malloc(sizeof(*cfg));
+	if (cfg == NULL) {
+		fprintf(stderr, "sinkd events: out of memory\n");
+		return 1;
+	}
+	ret = store_path(&o, cfg, &path);
+	if (ret == 0)
+		ret = run(&o, path);
+	free(cfg);
+	return ret;
+}

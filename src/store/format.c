@@ -1,0 +1,160 @@
+/* Rendering of store rows for `sinkd events`: table, CSV (RFC 4180) and
+ * JSON lines. */
+#include "store/store_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* A row as text; empty strings are "not applicable" (aggregates have no
+ * transport or port, non-DNS events no qtype or rcode). */
+struct row_text {
+	char time[40];
+	const char *kind;
+	const char *transport;
+	char src[64];
+	const char *zone, *qname;
+	char qtype[24], rcode[24];
+	unsigned long long count;
+	bool aggregate;
+};
+
+static void render_time(char *buf, size_t len, uint64_t ts_ns, bool minute)
+{
+	time_t s = (time_t)(ts_ns / 1000000000ull);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	if (minute) {
+		strftime(buf, len, "%Y-%m-%dT%H:%MZ", &tm);
+		return;
+	}
+	char base[32];
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03uZ", base, (unsigned)(ts_ns / 1000000ull % 1000));
+}
+
+static void render_src(char *buf, size_t len, const struct event_addr *a, bool with_port)
+{
+	char ip[48];
+	event_addr_str(a, ip, sizeof(ip));
+	if (!with_port)
+		snprintf(buf, len, "%s", ip);
+	else if (event_addr_is_v4(a))
+		snprintf(buf, len, "%s:%u", ip, a->port);
+	else
+		snprintf(buf, len, "[%s]:%u", ip, a->port);
+}
+
+static void row_to_text(const struct store_row *row, struct row_text *t)
+{
+	const struct sinkd_event *ev = &row->ev;
+	memset(t, 0, sizeof(*t));
+	t->aggregate = row->aggregate;
+	t->count = (unsigned long long)row->count;
+	render_time(t->time, sizeof(t->time), ev->ts_ns, row->aggregate);
+	t->kind = store_kind_name(ev->kind);
+	t->transport = row->aggregate ? "" : store_transport_name(ev->transport);
+	if (strcmp(t->transport, "-") == 0)
+		t->transport = "";
+	render_src(t->src, sizeof(t->src), &ev->src, !row->aggregate);
+	t->zone = ev->zone;
+	t->qname = ev->qname;
+	if (ev->kind == EVENT_DNS) {
+		store_qtype_name(ev->qtype, t->qtype, sizeof(t->qtype));
+		store_rcode_name(ev->rcode, t->rcode, sizeof(t->rcode));
+	}
+}
+
+static const char *dash(const char *s) { return s[0] != '\0' ? s : "-"; }
+
+static void print_table(FILE *out, const struct row_text *t)
+{
+	fprintf(out, "%-24s %-4s %-9s %-22s %-40s %-6s %-9s %llu\n", t->time, t->kind,
+		dash(t->transport), t->src, dash(t->qname), dash(t->qtype), dash(t->rcode),
+		t->count);
+}
+
+static void csv_field(FILE *out, const char *s, char sep)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fprintf(out, "%s%c", s, sep);
+		return;
+	}
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fprintf(out, "\"%c", sep);
+}
+
+static void print_csv(FILE *out, const struct row_text *t)
+{
+	csv_field(out, t->time, ',');
+	csv_field(out, t->kind, ',');
+	csv_field(out, t->transport, ',');
+	csv_field(out, t->src, ',');
+	csv_field(out, t->zone, ',');
+	csv_field(out, t->qname, ',');
+	csv_field(out, t->qtype, ',');
+	csv_field(out, t->rcode, ',');
+	fprintf(out, "%llu,%s\n", t->count, t->aggregate ? "true" : "false");
+}
+
+/* A JSON string, or null when empty. Bytes outside printable ASCII are
+ * \u00XX escapes, so the output is valid UTF-8 whatever the input. */
+static void json_string(FILE *out, const char *key, const char *s)
+{
+	fprintf(out, "\"%s\":", key);
+	if (s[0] == '\0') {
+		fputs("null,", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputs("\",", out);
+}
+
+static void print_json(FILE *out, const struct row_text *t)
+{
+	fputc('{', out);
+	json_string(out, "time", t->time);
+	json_string(out, "kind", t->kind);
+	json_string(out, "transport", t->transport);
+	json_string(out, "src", t->src);
+	json_string(out, "zone", t->zone);
+	json_string(out, "qname", t->qname);
+	json_string(out, "qtype", t->qtype);
+	json_string(out, "rcode", t->rcode);
+	fprintf(out, "\"count\":%llu,\"aggregate\":%s}\n", t->count,
+		t->aggregate ? "true" : "false");
+}
+
+void store_print_header(FILE *out, enum store_format fmt)
+{
+	if (fmt == STORE_FMT_TABLE)
+		fprintf(out, "%-24s %-4s %-9s %-22s %-40s %-6s %-9s %s\n", "time", "kind",
+			"transport", "src", "qname", "qtype", "rcode", "count");
+	else if (fmt == STORE_FMT_CSV)
+		fputs("time,kind,transport,src,zone,qname,qtype,rcode,count,aggregate\n", out);
+}
+
+void store_print_row(FILE *out, enum store_format fmt, const struct store_row *row)
+{
+	struct row_text t;
+	row_to_text(row, &t);
+	if (fmt == STORE_FMT_TABLE)
+		print_table(out, &t);
+	else if (fmt == STORE_FMT_CSV)
+		print_csv(out, &t);
+	else
+		print_json(out, &t);
+}

@@ -1,0 +1,364 @@
+/* store_query: individual events and DNS per-minute aggregates, merged
+ * newest first. Each side is one statement that walks an index in time
+ * order (ORDER BY ... DESC LIMIT), stepped lazily, so a query touches about
+ * `limit` matching index entries per side. */
+#include "store/store_internal.h"
+
+#include "core/error.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define NS_PER_S 1000000000ull
+
+/* A store_filter resolved against the store. */
+struct plan {
+	int64_t since_ns, until_ns;
+	int64_t agg_since_ns; /* since_ns, or later when events fill the limit */
+	int64_t name_id;
+	bool by_name, by_zone;
+	bool by_ip;
+	uint8_t ip[16];
+	uint8_t kind; /* 0 = any */
+	int qtype;    /* -1 = any */
+	size_t limit;
+	bool want_events, want_aggs;
+};
+
+struct cursor {
+	sqlite3_stmt *stmt;
+	bool live;
+	struct store_row row;
+};
+
+static void append(char *buf, size_t len, const char *fmt, const char *arg)
+{
+	size_t used = strlen(buf);
+	snprintf(buf + used, len - used, fmt, arg);
+}
+
+/* WHERE terms shared by both sides; `p` is the table alias prefix. */
+static void where_common(const struct plan *pl, char *sql, size_t len, const char *p)
+{
+	if (pl->by_name)
+		append(sql, len, pl->by_zone ? " AND %szone_id = :name" : " AND %sqname_id = :name",
+		       p);
+	if (pl->qtype >= 0)
+		append(sql, len, " AND %sqtype = :qtype", p);
+}
+
+static void sql_events(const struct plan *pl, char *sql, size_t len)
+{
+	snprintf(sql, len,
+		 "SELECT e.ts_ns, e.kind, e.transport, e.flags, e.worker, e.src_ip, e.src_port,"
+		 " e.dst_ip, e.dst_port, z.name, q.name, e.qtype, e.qclass, e.rcode, e.msg_size,"
+		 " e.ecs_family, e.ecs_prefix, e.ecs_addr, f.name, m.name, b.name, e.country, e.asn"
+		 " FROM events e LEFT JOIN names z ON z.id = e.zone_id"
+		 " LEFT JOIN names q ON q.id = e.qname_id"
+		 " LEFT JOIN labels f ON f.id = e.family_id"
+		 " LEFT JOIN labels m ON m.id = e.msg_type_id"
+		 " LEFT JOIN labels b ON b.id = e.bot_id"
+		 " WHERE e.ts_ns >= :since AND e.ts_ns < :until");
+	where_common(pl, sql, len, "e.");
+	if (pl->by_ip)
+		append(sql, len, "%s", " AND e.src_ip = :ip");
+	/* Literal kinds so the partial index on non-DNS kinds applies. */
+	if (pl->kind == EVENT_DNS)
+		append(sql, len, "%s", " AND e.kind = 1");
+	else if (pl->kind != 0)
+		append(sql, len, " AND e.kind = %s AND e.kind <> 1",
+		       pl->kind == EVENT_HTTP  ? "2"
+		       : pl->kind == EVENT_TLS ? "3"
+					       : "4");
+	append(sql, len, "%s", " ORDER BY e.ts_ns DESC LIMIT :limit");
+}
+
+static void sql_aggs(const struct plan *pl, char *sql, size_t len)
+{
+	snprintf(sql, len,
+		 "SELECT d.minute, d.resolver, z.name, q.name, d.qtype, d.rcode,"
+		 " d.count - d.logged FROM dns_minute d"
+		 " LEFT JOIN names z ON z.id = d.zone_id LEFT JOIN names q ON q.id = d.qname_id"
+		 " WHERE d.minute >= :since AND d.minute < :until AND d.count > d.logged");
+	where_common(pl, sql, len, "d.");
+	if (pl->by_ip)
+		append(sql, len, "%s", " AND d.resolver = :ip");
+	append(sql, len, "%s", " ORDER BY d.minute DESC LIMIT :limit");
+}
+
+static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+	if (i > 0)
+		sqlite3_bind_int64(s, i, v);
+}
+
+/* Minute buckets are selected by their start: [ceil(since), ceil(until)). */
+static int64_t ns_to_s_ceil(int64_t ns)
+{
+	return ns / (int64_t)NS_PER_S + (ns % (int64_t)NS_PER_S != 0);
+}
+
+static void bind_plan(sqlite3_stmt *s, const struct plan *pl, bool aggs)
+{
+	bind_named_int(s, ":since", aggs ? ns_to_s_ceil(pl->agg_since_ns) : pl->since_ns);
+	bind_named_int(s, ":until", aggs ? ns_to_s_ceil(pl->until_ns) : pl->until_ns);
+	bind_named_int(s, ":name", pl->name_id);
+	bind_named_int(s, ":qtype", pl->qtype);
+	bind_named_int(s, ":limit", (int64_t)pl->limit);
+	int i = sqlite3_bind_parameter_index(s, ":ip");
+	if (i > 0)
+		sqlite3_bind_blob(s, i, pl->ip, 16, SQLITE_STATIC);
+}
+
+static int prepare_side(struct store *st, const struct plan *pl, bool aggs, sqlite3_stmt **out)
+{
+	char sql[2048];
+	if (aggs)
+		sql_aggs(pl, sql, sizeof(sql));
+	else
+		sql_events(pl, sql, sizeof(sql));
+	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
+		return store_sql_error(st, "prepare query");
+	bind_plan(*out, pl, aggs);
+	return 0;
+}
+
+static void copy_text(char *dst, size_t len, const unsigned char *src)
+{
+	snprintf(dst, len, "%s", src != NULL ? (const char *)src : "");
+}
+
+static void copy_ip(uint8_t ip[16], sqlite3_stmt *s, int col)
+{
+	const void *b = sqlite3_column_blob(s, col);
+	if (b != NULL && sqlite3_column_bytes(s, col) == 16)
+		memcpy(ip, b, 16);
+}
+
+static void decode_event(sqlite3_stmt *s, struct store_row *row)
+{
+	struct sinkd_event *ev = &row->ev;
+	memset(row, 0, sizeof(*row));
+	row->count = 1;
+	ev->ts_ns = (uint64_t)sqlite3_column_int64(s, 0);
+	ev->kind = (uint8_t)sqlite3_column_int(s, 1);
+	ev->transport = (uint8_t)sqlite3_column_int(s, 2);
+	ev->flags = (uint16_t)sqlite3_column_int(s, 3);
+	ev->worker = (uint16_t)sqlite3_column_int(s, 4);
+	copy_ip(ev->src.ip, s, 5);
+	ev->src.port = (uint16_t)sqlite3_column_int(s, 6);
+	copy_ip(ev->dst.ip, s, 7);
+	ev->dst.port = (uint16_t)sqlite3_column_int(s, 8);
+	copy_text(ev->zone, sizeof(ev->zone), sqlite3_column_text(s, 9));
+	copy_text(ev->qname, sizeof(ev->qname), sqlite3_column_text(s, 10));
+	ev->qtype = (uint16_t)sqlite3_column_int(s, 11);
+	ev->qclass = (uint16_t)sqlite3_column_int(s, 12);
+	ev->rcode = (uint16_t)sqlite3_column_int(s, 13);
+	ev->msg_size = (uint16_t)sqlite3_column_int(s, 14);
+	ev->ecs_family = (uint8_t)sqlite3_column_int(s, 15);
+	ev->ecs_source_prefix = (uint8_t)sqlite3_column_int(s, 16);
+	copy_ip(ev->ecs_addr, s, 17);
+	copy_text(ev->family, sizeof(ev->family), sqlite3_column_text(s, 18));
+	copy_text(ev->msg_type, sizeof(ev->msg_type), sqlite3_column_text(s, 19));
+	copy_text(ev->bot_id, sizeof(ev->bot_id), sqlite3_column_text(s, 20));
+	copy_text(ev->country, sizeof(ev->country), sqlite3_column_text(s, 21));
+	ev->asn = (uint32_t)sqlite3_column_int64(s, 22);
+}
+
+static void decode_agg(sqlite3_stmt *s, struct store_row *row)
+{
+	struct sinkd_event *ev = &row->ev;
+	memset(row, 0, sizeof(*row));
+	row->aggregate = true;
+	ev->kind = EVENT_DNS;
+	ev->ts_ns = (uint64_t)sqlite3_column_int64(s, 0) * NS_PER_S;
+	copy_ip(ev->src.ip, s, 1);
+	copy_text(ev->zone, sizeof(ev->zone), sqlite3_column_text(s, 2));
+	copy_text(ev->qname, sizeof(ev->qname), sqlite3_column_text(s, 3));
+	ev->qtype = (uint16_t)sqlite3_column_int(s, 4);
+	ev->rcode = (uint16_t)sqlite3_column_int(s, 5);
+	row->count = (uint64_t)sqlite3_column_int64(s, 6);
+}
+
+static int cursor_next(struct store *st, struct cursor *c, bool aggs)
+{
+	if (c->stmt == NULL) {
+		c->live = false;
+		return 0;
+	}
+	int rc = sqlite3_step(c->stmt);
+	c->live = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		if (aggs)
+			decode_agg(c->stmt, &c->row);
+		else
+			decode_event(c->stmt, &c->row);
+		return 0;
+	}
+	return rc == SQLITE_DONE ? 0 : store_sql_error(st, "query");
+}
+
+/* When events alone fill the limit, aggregates older than the limit-th
+ * newest event cannot be shown: bound the aggregate side to that window
+ * (in every_query mode most aggregates are skipped as already logged). */
+static int bound_aggs_by_events(struct store *st, struct plan *pl)
+{
+	char sql[2048], outer[2200];
+	sqlite3_stmt *s = NULL;
+	sql_events(pl, sql, sizeof(sql));
+	snprintf(outer, sizeof(outer), "SELECT ts_ns FROM (%s) LIMIT 1 OFFSET %zu", sql,
+		 pl->limit - 1);
+	if (sqlite3_prepare_v2(st->db, outer, -1, &s, NULL) != SQLITE_OK)
+		return store_sql_error(st, "prepare query bound");
+	bind_plan(s, pl, false);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		int64_t t = sqlite3_column_int64(s, 0) / (int64_t)NS_PER_S * (int64_t)NS_PER_S;
+		if (t > pl->agg_since_ns)
+			pl->agg_since_ns = t;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sql_error(st, "query bound");
+}
+
+static int name_is_zone(struct store *st, int64_t id, bool *yes)
+{
+	static const char sql[] = "SELECT EXISTS(SELECT 1 FROM dns_minute WHERE zone_id = ?1)"
+				  " OR EXISTS(SELECT 1 FROM events WHERE zone_id = ?1)";
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_sql_error(st, "prepare zone check");
+	sqlite3_bind_int64(s, 1, id);
+	int rc = sqlite3_step(s);
+	*yes = rc == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : store_sql_error(st, "zone check");
+}
+
+/* A seized zone matches everything under it; any other name matches rows
+ * with exactly that qname. Unknown names match nothing. */
+static int plan_domain(struct store *st, struct plan *pl, const char *domain)
+{
+	char name[EVENT_QNAME_MAX];
+	size_t len = strlen(domain);
+	if (len > 0 && domain[len - 1] == '.')
+		len--;
+	if (len >= sizeof(name)) {
+		pl->want_events = pl->want_aggs = false;
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++)
+		name[i] = (char)tolower((unsigned char)domain[i]);
+	name[len] = '\0';
+	int ret = store_lookup_find(st, "names", name, &pl->name_id);
+	if (ret == SINKD_ENOENT) {
+		pl->want_events = pl->want_aggs = false;
+		return 0;
+	}
+	pl->by_name = true;
+	return ret != 0 ? ret : name_is_zone(st, pl->name_id, &pl->by_zone);
+}
+
+static int64_t clamp_ns(uint64_t ns) { return ns > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ns; }
+
+static int plan_filter(struct store *st, const struct store_filter *f, struct plan *pl)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->since_ns = clamp_ns(f->since_ns);
+	pl->agg_since_ns = pl->since_ns;
+	pl->until_ns = f->until_ns == 0 ? INT64_MAX : clamp_ns(f->until_ns);
+	pl->limit = f->limit == 0 ? STORE_LIMIT_DEFAULT : f->limit;
+	if (pl->limit > STORE_LIMIT_MAX)
+		pl->limit = STORE_LIMIT_MAX;
+	pl->qtype = -1;
+	pl->want_events = pl->want_aggs = true;
+	if (f->type != NULL && f->type[0] != '\0') {
+		if (store_type_parse(f->type, &pl->kind, &pl->qtype) != 0)
+			return SINKD_EINVAL;
+		pl->want_aggs = pl->kind == EVENT_DNS;
+	}
+	if (f->ip != NULL && f->ip[0] != '\0') {
+		struct event_addr a;
+		if (event_addr_parse(&a, f->ip) != 0)
+			return SINKD_EINVAL;
+		memcpy(pl->ip, a.ip, sizeof(pl->ip));
+		pl->by_ip = true;
+	}
+	if (f->domain != NULL && f->domain[0] != '\0')
+		return plan_domain(st, pl, f->domain);
+	return 0;
+}
+
+static int open_cursors(struct store *st, struct plan *pl, struct cursor *ev, struct cursor *ag)
+{
+	if (pl->want_events && pl->want_aggs && bound_aggs_by_events(st, pl) != 0)
+		return SINKD_ESTORE;
+	if (pl->want_events && prepare_side(st, pl, false, &ev->stmt) != 0)
+		return SINKD_ESTORE;
+	if (pl->want_aggs && prepare_side(st, pl, true, &ag->stmt) != 0)
+		return SINKD_ESTORE;
+	if (cursor_next(st, ev, false) != 0 || cursor_next(st, ag, true) != 0)
+		return SINKD_ESTORE;
+	return 0;
+}
+
+int store_query(struct store *st, const struct store_filter *f, store_row_cb cb, void *ctx)
+{
+	struct plan pl;
+	struct cursor ev = {0}, ag = {0};
+	int ret = plan_filter(st, f, &pl);
+	if (ret != 0 || (!pl.want_events && !pl.want_aggs))
+		return ret;
+	ret = open_cursors(st, &pl, &ev, &ag);
+	if (ret != 0)
+		goto fail;
+	for (size_t n = 0; n < pl.limit && (ev.live || ag.live); n++) {
+		bool take_event = ev.live && (!ag.live || ev.row.ev.ts_ns >= ag.row.ev.ts_ns);
+		struct cursor *c = take_event ? &ev : &ag;
+		if (cb(&c->row, ctx) != 0)
+			break;
+		ret = cursor_next(st, c, !take_event);
+		if (ret != 0)
+			goto fail;
+	}
+fail:
+	sqlite3_finalize(ev.stmt);
+	sqlite3_finalize(ag.stmt);
+	return ret;
+}
+
+static void explain_side(struct store *st, const struct plan *pl, bool aggs, char *out, size_t len)
+{
+	char sql[2048], eqp[2100];
+	sqlite3_stmt *s = NULL;
+	if (aggs)
+		sql_aggs(pl, sql, sizeof(sql));
+	else
+		sql_events(pl, sql, sizeof(sql));
+	snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sql);
+	if (sqlite3_prepare_v2(st->db, eqp, -1, &s, NULL) != SQLITE_OK)
+		return;
+	bind_plan(s, pl, aggs);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		size_t used = strlen(out);
+		snprintf(out + used, len - used, "%s: %s\n", aggs ? "aggs" : "events",
+			 (const char *)sqlite3_column_text(s, 3));
+	}
+	sqlite3_finalize(s);
+}
+
+int store_query_explain(struct store *st, const struct store_filter *f, char *out, size_t len)
+{
+	struct plan pl;
+	out[0] = '\0';
+	int ret = plan_filter(st, f, &pl);
+	if (ret != 0)
+		return ret;
+	if (pl.want_events)
+		explain_side(st, &pl, false, out, len);
+	if (pl.want_aggs)
+		explain_side(st, &pl, true, out, len);
+	return 0;
+}

@@ -1,0 +1,201 @@
+/* Schema versions and forward migrations.
+ *
+ * PRAGMA user_version is the number of migrations applied. Migration N+1 is
+ * one more entry at the end of `migrations`; entries are never edited once
+ * released. Each runs in its own transaction with the version bump.
+ */
+#include "store/store_internal.h"
+
+#include "core/error.h"
+#include "core/log.h"
+
+#define STORE_APPLICATION_ID 0x736b6e64 /* "sknd" */
+
+/* Text of a 16-byte address column in plain SQL (no extension functions),
+ * so the views below are readable from the sqlite3 shell. */
+/* clang-format off */
+#define HEXDIGIT(c, pos) "(instr('0123456789ABCDEF', substr(hex(" c "), " #pos ", 1)) - 1)"
+#define BYTE(c, hi, lo) "(" HEXDIGIT(c, hi) " * 16 + " HEXDIGIT(c, lo) ")"
+#define GROUP(c, pos) "substr(hex(" c "), " #pos ", 4)"
+#define IP_TEXT(c)                                                                          \
+	"CASE WHEN substr(" c ", 1, 12) = x'00000000000000000000FFFF'"                      \
+	" THEN printf('%d.%d.%d.%d', " BYTE(c, 25, 26) ", " BYTE(c, 27, 28) ", "            \
+	BYTE(c, 29, 30) ", " BYTE(c, 31, 32) ")"                                            \
+	" ELSE lower(" GROUP(c, 1) "||':'||" GROUP(c, 5) "||':'||" GROUP(c, 9) "||':'||"    \
+	GROUP(c, 13) "||':'||" GROUP(c, 17) "||':'||" GROUP(c, 21) "||':'||" GROUP(c, 25)   \
+	"||':'||" GROUP(c, 29) ") END"
+/* clang-format on */
+
+static const char sql_v1[] =
+    "CREATE TABLE names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE labels (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE dns_minute ("
+    " minute INTEGER NOT NULL,"
+    " resolver BLOB NOT NULL,"
+    " zone_id INTEGER NOT NULL,"
+    " qname_id INTEGER NOT NULL,"
+    " qtype INTEGER NOT NULL,"
+    " rcode INTEGER NOT NULL,"
+    " count INTEGER NOT NULL,"
+    " logged INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (minute, resolver, zone_id, qname_id, qtype, rcode)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX dns_minute_zone ON dns_minute(zone_id, minute);"
+    "CREATE INDEX dns_minute_qname ON dns_minute(qname_id, minute);"
+    "CREATE INDEX dns_minute_resolver ON dns_minute(resolver, minute);"
+    "CREATE TABLE events ("
+    " id INTEGER PRIMARY KEY,"
+    " ts_ns INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL,"
+    " transport INTEGER NOT NULL,"
+    " flags INTEGER NOT NULL,"
+    " worker INTEGER NOT NULL,"
+    " src_ip BLOB NOT NULL,"
+    " src_port INTEGER NOT NULL,"
+    " dst_ip BLOB NOT NULL,"
+    " dst_port INTEGER NOT NULL,"
+    " zone_id INTEGER,"
+    " qname_id INTEGER,"
+    " qtype INTEGER,"
+    " qclass INTEGER,"
+    " rcode INTEGER,"
+    " msg_size INTEGER,"
+    " ecs_family INTEGER,"
+    " ecs_prefix INTEGER,"
+    " ecs_addr BLOB,"
+    " family_id INTEGER,"
+    " msg_type_id INTEGER,"
+    " bot_id INTEGER,"
+    " country TEXT,"
+    " asn INTEGER"
+    ");"
+    "CREATE INDEX events_ts ON events(ts_ns);"
+    "CREATE INDEX events_src ON events(src_ip, ts_ns);"
+    "CREATE INDEX events_zone ON events(zone_id, ts_ns);"
+    "CREATE INDEX events_qname ON events(qname_id, ts_ns);"
+    "CREATE INDEX events_kind ON events(kind, ts_ns) WHERE kind <> 1;"
+    "CREATE VIEW dns_minute_v AS SELECT"
+    " strftime('%Y-%m-%dT%H:%MZ', d.minute, 'unixepoch') AS time,"
+    " " IP_TEXT(
+	"d.resolver") " AS resolver,"
+		      " z.name AS zone, q.name AS qname, d.qtype, d.rcode, d.count, d.logged"
+		      " FROM dns_minute d LEFT JOIN names z ON z.id = d.zone_id"
+		      " LEFT JOIN names q ON q.id = d.qname_id;"
+		      "CREATE VIEW events_v AS SELECT e.id,"
+		      " strftime('%Y-%m-%dT%H:%M:%fZ', e.ts_ns / 1e9, 'unixepoch') AS time,"
+		      " e.kind, e.transport, e.flags,"
+		      " " IP_TEXT(
+			  "e.src_ip") " AS src_ip, e.src_port,"
+				      " " IP_TEXT(
+					  "e.dst_ip") " AS dst_ip, e.dst_port,"
+						      " z.name AS zone, q.name AS qname, e.qtype, "
+						      "e.qclass, e.rcode, e.msg_size,"
+						      " f.name AS family, m.name AS msg_type, "
+						      "b.name AS bot_id, e.country, e.asn"
+						      " FROM events e LEFT JOIN names z ON z.id = "
+						      "e.zone_id"
+						      " LEFT JOIN names q ON q.id = e.qname_id"
+						      " LEFT JOIN labels f ON f.id = e.family_id"
+						      " LEFT JOIN labels m ON m.id = e.msg_type_id"
+						      " LEFT JOIN labels b ON b.id = e.bot_id;";
+
+struct migration {
+	const char *what;
+	const char *sql;
+};
+
+static const struct migration migrations[] = {
+    {"names, labels, dns_minute, events", sql_v1},
+};
+
+int store_schema_version(void) { return (int)(sizeof(migrations) / sizeof(migrations[0])); }
+
+static int read_int(struct store *st, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW) {
+		store_sql_error(st, sql);
+		sqlite3_finalize(stmt);
+		return SINKD_ESTORE;
+	}
+	*out = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+/* Refuse files that are not sinkd stores, and stores newer than us. */
+static int check_identity(struct store *st, int64_t version)
+{
+	int64_t app_id, n_objects;
+	if (read_int(st, "PRAGMA application_id", &app_id) != 0 ||
+	    read_int(st, "SELECT COUNT(*) FROM sqlite_schema", &n_objects) != 0)
+		return SINKD_ESTORE;
+	if (app_id != STORE_APPLICATION_ID && (version != 0 || n_objects != 0 || app_id != 0)) {
+		log_err("store %s: not a sinkd store (application_id %lld, %lld schema objects)",
+			st->path, (long long)app_id, (long long)n_objects);
+		return SINKD_ESTORE;
+	}
+	if (version > store_schema_version()) {
+		log_err("store %s: schema version %lld is newer than this sinkd knows (%d): "
+			"use a newer sinkd",
+			st->path, (long long)version, store_schema_version());
+		return SINKD_ESTORE;
+	}
+	return 0;
+}
+
+static int exec_sql(struct store *st, const char *sql, const char *what)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_sql_error(st, what);
+	return 0;
+}
+
+/* Apply migration `to` (1-based) unless another writer already did. */
+static int migrate_one(struct store *st, int to)
+{
+	char bump[64], app_id[64];
+	int64_t version = to - 1;
+	if (exec_sql(st, "BEGIN IMMEDIATE", "begin migration") != 0)
+		return SINKD_ESTORE;
+	if (read_int(st, "PRAGMA user_version", &version) != 0)
+		goto fail;
+	if (version >= to)
+		return exec_sql(st, "COMMIT", "commit migration");
+	snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", to);
+	snprintf(app_id, sizeof(app_id), "PRAGMA application_id = %d", STORE_APPLICATION_ID);
+	if (exec_sql(st, migrations[to - 1].sql, migrations[to - 1].what) != 0 ||
+	    exec_sql(st, bump, "set schema version") != 0 ||
+	    exec_sql(st, app_id, "set application id") != 0 ||
+	    exec_sql(st, "COMMIT", "commit migration") != 0)
+		goto fail;
+	log_info("store %s: schema migrated to version %d (%s)", st->path, to,
+		 migrations[to - 1].what);
+	return 0;
+fail:
+	log_err("store %s: migration to schema version %d failed, store left at version %lld",
+		st->path, to, (long long)version);
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return SINKD_ESTORE;
+}
+
+int store_schema_open(struct store *st)
+{
+	int64_t version;
+	if (read_int(st, "PRAGMA user_version", &version) != 0 || check_identity(st, version) != 0)
+		return SINKD_ESTORE;
+	if (st->read_only) {
+		if (version == store_schema_version())
+			return 0;
+		log_err("store %s: schema version %lld, this sinkd reads version %d: "
+			"run 'sinkd serve' once on it to migrate",
+			st->path, (long long)version, store_schema_version());
+		return SINKD_ESTORE;
+	}
+	for (int to = (int)version + 1; to <= store_schema_version(); to++) {
+		if (migrate_one(st, to) != 0)
+			return SINKD_ESTORE;
+	}
+	return 0;
+}

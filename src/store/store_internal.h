@@ -1,0 +1,122 @@
+/* Private to src/store/: the SQLite handle layout shared by sqlite.c,
+ * schema.c, lookup.c, write.c and query.c, and the text helpers shared by
+ * the events CLI. Not part of the module interface (that is store.h). */
+#ifndef SINKD_STORE_INTERNAL_H
+#define SINKD_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdatomic.h>
+
+#include "store/store.h"
+
+#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_NAMES_CACHE_SLOTS 8192  /* power of two */
+#define STORE_LABELS_CACHE_SLOTS 1024 /* power of two */
+#define STORE_LIMIT_DEFAULT 100
+#define STORE_LIMIT_MAX 100000
+
+/* One slot of a lookup-table cache (direct mapped: a collision evicts). */
+struct store_lookup_slot {
+	uint64_t hash;
+	int64_t id; /* 0 = empty */
+	uint16_t len;
+	char text[EVENT_QNAME_MAX];
+};
+
+/* A lookup table for repeated strings (id INTEGER PRIMARY KEY, text UNIQUE)
+ * with a bounded in-memory cache in front of it. */
+struct store_lookup {
+	const char *table;
+	sqlite3_stmt *select, *insert;
+	struct store_lookup_slot *slots;
+	size_t n_slots;
+};
+
+/* Batch-local aggregate of DNS events, keyed like dns_minute. */
+struct store_agg_key {
+	int64_t minute;
+	int64_t zone_id, qname_id;
+	uint8_t resolver[16];
+	uint16_t qtype, rcode;
+};
+
+struct store_agg_entry {
+	struct store_agg_key key;
+	uint64_t count, logged;
+	uint32_t gen; /* == table gen: slot in use this batch */
+};
+
+struct store_agg {
+	struct store_agg_entry *slots;
+	uint32_t *used; /* indexes of the slots in use, in order */
+	size_t cap, n_used;
+	uint32_t gen;
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	bool read_only;
+	sqlite3_stmt *begin, *commit, *rollback;
+	sqlite3_stmt *agg_upsert, *event_insert;
+	struct store_lookup names;  /* qnames and zones */
+	struct store_lookup labels; /* family, message type, bot id */
+	struct store_agg agg;
+	struct {
+		atomic_uint_least64_t batches, batch_failures, events;
+		atomic_uint_least64_t event_rows, agg_upserts;
+		atomic_uint_least64_t cache_hits, cache_misses;
+	} stat;
+};
+
+/* Log "store PATH: what: sqlite message" and return SINKD_ESTORE. */
+int store_sql_error(const struct store *st, const char *what);
+
+/* Prepare a statement kept for the life of the handle. 0 or SINKD_ESTORE. */
+int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out);
+
+/* Check the schema version; create or migrate it when the handle is
+ * writable. 0 or SINKD_ESTORE. */
+int store_schema_open(struct store *st);
+/* The schema version this binary writes (number of migrations). */
+int store_schema_version(void);
+
+int store_lookup_init(struct store *st, struct store_lookup *lk, const char *table, size_t n_slots);
+void store_lookup_free(struct store_lookup *lk);
+/* Drop every cached id (after a rollback the ids may no longer exist). */
+void store_lookup_invalidate(struct store_lookup *lk);
+/* Id of text, inserting it when new (inside the caller's transaction). */
+int store_lookup_id(struct store *st, struct store_lookup *lk, const char *text, int64_t *id);
+/* Id of text without inserting: 0, SINKD_ENOENT or SINKD_ESTORE. */
+int store_lookup_find(struct store *st, const char *table, const char *text, int64_t *id);
+
+void store_agg_free(struct store_agg *agg);
+
+/* The SQLite query plan store_query would use for f, one line per step
+ * ("events: SEARCH e USING INDEX events_zone (...)"), for tests. */
+int store_query_explain(struct store *st, const struct store_filter *f, char *out, size_t len);
+
+/* Parse a --type value: a kind name ("dns", "http", "tls", "raw") sets
+ * *kind; a DNS qtype mnemonic ("A", "TYPE65") sets *kind = EVENT_DNS and
+ * *qtype (else -1). 0 or SINKD_EINVAL. */
+int store_type_parse(const char *text, uint8_t *kind, int *qtype);
+const char *store_kind_name(uint8_t kind);
+const char *store_transport_name(uint8_t transport);
+/* Mnemonic of a qtype ("A", "TYPE4444") or rcode ("NXDOMAIN", "RCODE42"). */
+const char *store_qtype_name(uint16_t qtype, char *buf, size_t len);
+const char *store_rcode_name(uint16_t rcode, char *buf, size_t len);
+
+/* Parse a time for --since/--until: RFC 3339 ("2026-11-25T08:00:00Z",
+ * fractional seconds and +hh:mm offsets allowed), a date ("2026-11-25",
+ * midnight UTC) or a duration ago ("90s", "15m", "2h", "7d", "1w").
+ * 0 or SINKD_EINVAL. */
+int store_time_parse(const char *text, uint64_t now_ns, uint64_t *out_ns);
+
+enum store_format { STORE_FMT_TABLE, STORE_FMT_CSV, STORE_FMT_JSON };
+
+/* `sinkd events` output: a header line (table and csv), then one line per
+ * row. JSON is one object per line. */
+void store_print_header(FILE *out, enum store_format fmt);
+void store_print_row(FILE *out, enum store_format fmt, const struct store_row *row);
+
+#endif
