@@ -288,6 +288,7 @@ int main(int argc, char **argv)
 		own_dir = true;
 	}
 	log_set_level(LOG_WARN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct result res[4] = {
 	    {.name = "direct aggregates", .file = "direct-agg"},
 	    {.name = "pipeline aggregates", .file = "pipeline-agg"},

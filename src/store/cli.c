@@ -4,6 +4,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "domains/domains.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 struct events_opts {
 	struct store_filter f;
+	char domain[DOMAINS_NAME_MAX];
 	const char *db, *config;
 	enum store_format format;
 	bool help;
@@ -70,6 +72,24 @@ static int parse_format(const char *value, enum store_format *out)
 	return bad_value("--format", value, "expected table, csv or json");
 }
 
+/* Names are matched as stored (lowercase presentation form, any bytes a
+ * bot sent); only an internationalised name is converted to its A-label,
+ * the form seized zones are stored in. */
+static int parse_domain(struct events_opts *o, const char *arg)
+{
+	const char *why = NULL;
+	o->f.domain = arg;
+	for (const unsigned char *p = (const unsigned char *)arg; *p != '\0'; p++) {
+		if (*p < 0x80)
+			continue;
+		if (domains_normalize(arg, o->domain, sizeof(o->domain), &why) != 0)
+			return bad_value("--domain", arg, why);
+		o->f.domain = o->domain;
+		break;
+	}
+	return 0;
+}
+
 static int parse_value(struct events_opts *o, int opt, const char *arg)
 {
 	uint8_t kind;
@@ -85,8 +105,7 @@ static int parse_value(struct events_opts *o, int opt, const char *arg)
 	case 'f':
 		return parse_format(arg, &o->format);
 	case 'd':
-		o->f.domain = arg;
-		return 0;
+		return parse_domain(o, arg);
 	case 'b':
 		o->db = arg;
 		return 0;

@@ -83,7 +83,7 @@ int store_totals(struct store *st, uint64_t *dns_queries, uint64_t *event_rows);
 
 /* Writer counters (atomics: readable from any thread while writing). */
 struct store_stats {
-	uint64_t batches;		/* committed store_write transactions */
+	uint64_t batches;		/* committed write transactions */
 	uint64_t batch_failures;	/* rolled-back transactions */
 	uint64_t events;		/* events in committed batches */
 	uint64_t event_rows;		/* individual event rows inserted */
