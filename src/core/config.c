@@ -101,6 +101,8 @@ static const struct key keys[] = {
 	NUM(SEC_STORE, "batch_max", store_batch_max, 1, 1000000),
 
 	NUM(SEC_PIPELINE, "queue_size", queue_size, 16, 1048576),
+	NUM(SEC_PIPELINE, "dns_aggregate_max", dns_aggregate_max, 1024, 16777216),
+	NUM(SEC_PIPELINE, "dns_flush_max", dns_flush_max, 1, 16777216),
 };
 /* clang-format on */
 
@@ -175,6 +177,8 @@ void config_defaults(struct sinkd_config *cfg)
 	cfg->store_commit_interval_ms = 1000;
 	cfg->store_batch_max = 10000;
 	cfg->queue_size = 65536;
+	cfg->dns_aggregate_max = 1000000;
+	cfg->dns_flush_max = 50000;
 }
 
 /* ---- error reporting ----------------------------------------------------- */

@@ -81,6 +81,11 @@ struct sinkd_config {
 
 	/* [pipeline] */
 	unsigned queue_size;		/* per-worker ring capacity (default 65536) */
+	unsigned dns_aggregate_max;	/* distinct DNS aggregate keys held in memory
+					 * before a forced flush (default 1000000) */
+	unsigned dns_flush_max;		/* above this many pending keys, aggregates
+					 * are flushed per minute instead of per
+					 * commit interval (default 50000) */
 };
 
 /* Fill cfg with the embedded defaults. */

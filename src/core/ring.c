@@ -79,6 +79,21 @@ int ring_pop(struct ring *r, void *record)
 	return 0;
 }
 
+void *ring_peek(struct ring *r)
+{
+	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+	if (tail == head)
+		return NULL;
+	return r->slots + (tail & r->mask) * r->record_size;
+}
+
+void ring_release(struct ring *r)
+{
+	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+}
+
 size_t ring_count(const struct ring *r)
 {
 	size_t head = atomic_load_explicit(&r->head, memory_order_acquire);

@@ -29,6 +29,11 @@ void ring_commit(struct ring *r);
 /* Consumer: copy one record out. 0 or SINKD_EAGAIN when empty. */
 int ring_pop(struct ring *r, void *record);
 
+/* Consumer: the oldest record in place (NULL when empty); it stays valid
+ * until ring_release, which frees its slot. Avoids a copy. */
+void *ring_peek(struct ring *r);
+void ring_release(struct ring *r);
+
 /* Records currently queued (approximate from any thread). */
 size_t ring_count(const struct ring *r);
 size_t ring_capacity(const struct ring *r);

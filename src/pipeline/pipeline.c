@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "pipeline/agg.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -10,22 +11,44 @@
 #include <string.h>
 #include <time.h>
 
+/* One hand-over from the pipeline to the writer. */
+struct job {
+	struct sinkd_event *rows;	/* individual events, batch_max capacity */
+	size_t n_rows;
+	uint64_t row_events;		/* events counted by the rows (non-DNS) */
+	struct agg *agg;		/* NULL: rows only */
+};
+
 struct pipeline {
 	struct pipeline_options opt;
 	struct store *store;
 	struct ring **rings;
-	struct sinkd_event *batch;	/* batch_max events, reused */
-	size_t batch_len;
-	uint64_t batch_started_ns;	/* monotonic time of the first pending event */
-	pthread_t thread;
+
+	/* Pipeline thread: what is being filled. */
+	struct sinkd_event *rows;
+	size_t n_rows;
+	uint64_t row_events;
+	struct agg *agg;
+	uint64_t pending_since_ns;	/* monotonic time of the oldest pending item */
+	bool pending;
+
+	/* Spares: the buffers not being filled and not being written. */
+	struct sinkd_event *spare_rows;
+	struct agg *spare_agg;
+
+	/* Writer thread. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job job;
+	bool job_ready;			/* handed over, not yet written */
+	bool writer_exit;
+
+	pthread_t thread, writer;
 	bool running;
 	atomic_bool stop;
 
-	atomic_uint_least64_t events_in;
-	atomic_uint_least64_t events_stored;
-	atomic_uint_least64_t events_store_failed;
-	atomic_uint_least64_t batches;
-	atomic_uint_least64_t last_batch_us;
+	atomic_uint_least64_t events_in, events_stored, events_store_failed, batches;
+	atomic_uint_least64_t last_batch_us, agg_rows_written, writer_waits;
 };
 
 static uint64_t mono_ns(void)
@@ -33,6 +56,11 @@ static uint64_t mono_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t wall_minute(void)
+{
+	return (uint32_t)(time(NULL) / 60) * 60u;
 }
 
 int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_options *opt)
@@ -45,10 +73,20 @@ int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_
 		p->opt.batch_max = 10000;
 	if (p->opt.commit_interval_ms == 0)
 		p->opt.commit_interval_ms = 1000;
+	if (p->opt.dns_aggregate_max == 0)
+		p->opt.dns_aggregate_max = 1000000;
+	if (p->opt.dns_flush_max == 0)
+		p->opt.dns_flush_max = 50000;
 	p->store = st;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
 	p->rings = calloc(opt->n_rings, sizeof(*p->rings));
-	p->batch = calloc(p->opt.batch_max, sizeof(*p->batch));
-	if (p->rings == NULL || p->batch == NULL)
+	p->rows = calloc(p->opt.batch_max, sizeof(*p->rows));
+	p->spare_rows = calloc(p->opt.batch_max, sizeof(*p->spare_rows));
+	p->agg = agg_new(p->opt.dns_aggregate_max);
+	p->spare_agg = agg_new(p->opt.dns_aggregate_max);
+	if (p->rings == NULL || p->rows == NULL || p->spare_rows == NULL || p->agg == NULL ||
+	    p->spare_agg == NULL)
 		goto fail;
 	for (unsigned i = 0; i < opt->n_rings; i++) {
 		p->rings[i] = ring_new(opt->ring_size, sizeof(struct sinkd_event));
@@ -67,51 +105,151 @@ struct ring *pipeline_ring(struct pipeline *p, unsigned i)
 	return i < p->opt.n_rings ? p->rings[i] : NULL;
 }
 
-static void commit_batch(struct pipeline *p)
+/* Writer thread: commit each job, then hand its buffers back as spares. */
+static void write_job(struct pipeline *p, struct job *job)
 {
-	if (p->batch_len == 0)
-		return;
+	const struct store_dns_agg *aggs = NULL;
+	size_t n_aggs = 0;
+	uint64_t events = job->row_events;
+	if (job->agg != NULL) {
+		agg_rows(job->agg, &aggs, &n_aggs);
+		for (size_t i = 0; i < n_aggs; i++)
+			events += aggs[i].count;
+	}
 	uint64_t t0 = mono_ns();
-	int ret = store_write(p->store, p->batch, p->batch_len, p->opt.every_query);
-	uint64_t us = (mono_ns() - t0) / 1000;
-	atomic_store(&p->last_batch_us, us);
+	int ret = store_write_aggs(p->store, aggs, n_aggs, job->rows, job->n_rows);
+	atomic_store(&p->last_batch_us, (mono_ns() - t0) / 1000);
 	if (ret == 0) {
-		atomic_fetch_add(&p->events_stored, p->batch_len);
+		atomic_fetch_add(&p->events_stored, events);
+		atomic_fetch_add(&p->agg_rows_written, n_aggs);
 		atomic_fetch_add(&p->batches, 1);
 	} else {
-		atomic_fetch_add(&p->events_store_failed, p->batch_len);
-		log_err("store: batch of %zu events lost: %s", p->batch_len, sinkd_strerror(ret));
+		atomic_fetch_add(&p->events_store_failed, events);
+		log_err("store: batch of %llu events lost: %s", (unsigned long long)events,
+			sinkd_strerror(ret));
 	}
-	p->batch_len = 0;
+	if (job->agg != NULL)
+		agg_reset(job->agg);
 }
 
-/* Move everything queued now into the batch, committing whenever it fills.
- * Returns the number of events taken. */
+static void *writer_main(void *arg)
+{
+	struct pipeline *p = arg;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->job_ready && !p->writer_exit)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (!p->job_ready)
+			break;
+		struct job job = p->job;
+		pthread_mutex_unlock(&p->lock);
+		write_job(p, &job);
+		pthread_mutex_lock(&p->lock);
+		p->spare_rows = job.rows;
+		if (job.agg != NULL)
+			p->spare_agg = job.agg;
+		p->job_ready = false;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* Give the current rows (and the aggregates when with_agg) to the writer,
+ * waiting for it to finish the previous job first. */
+static void hand_over(struct pipeline *p, bool with_agg)
+{
+	if (p->n_rows == 0 && (!with_agg || agg_count(p->agg) == 0))
+		return;
+	pthread_mutex_lock(&p->lock);
+	if (p->job_ready)
+		atomic_fetch_add(&p->writer_waits, 1);
+	while (p->job_ready)
+		pthread_cond_wait(&p->cond, &p->lock);
+	p->job = (struct job){.rows = p->rows, .n_rows = p->n_rows, .row_events = p->row_events,
+			      .agg = with_agg ? p->agg : NULL};
+	p->rows = p->spare_rows;
+	p->spare_rows = NULL;
+	if (with_agg) {
+		p->agg = p->spare_agg;
+		p->spare_agg = NULL;
+	}
+	p->job_ready = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	p->n_rows = 0;
+	p->row_events = 0;
+	p->pending = !with_agg && agg_count(p->agg) > 0;
+	p->pending_since_ns = mono_ns();
+}
+
+static void mark_pending(struct pipeline *p)
+{
+	if (!p->pending) {
+		p->pending = true;
+		p->pending_since_ns = mono_ns();
+	}
+}
+
+static void take(struct pipeline *p, const struct sinkd_event *ev)
+{
+	bool dns = ev->kind == EVENT_DNS;
+	bool as_row = !dns || p->opt.every_query;
+	if (dns) {
+		if (agg_nearly_full(p->agg))
+			hand_over(p, true);
+		if (agg_add(p->agg, ev, as_row) != 0) {
+			hand_over(p, true);
+			agg_add(p->agg, ev, as_row); /* empty table: cannot fail */
+		}
+	}
+	if (as_row) {
+		p->rows[p->n_rows++] = *ev;
+		if (!dns)
+			p->row_events++;
+		if (p->n_rows == p->opt.batch_max)
+			hand_over(p, agg_count(p->agg) <= p->opt.dns_flush_max);
+	}
+	mark_pending(p);
+}
+
 static size_t drain_rings(struct pipeline *p)
 {
 	size_t taken = 0;
 	for (unsigned i = 0; i < p->opt.n_rings; i++) {
-		while (ring_pop(p->rings[i], &p->batch[p->batch_len]) == 0) {
-			if (p->batch_len == 0)
-				p->batch_started_ns = mono_ns();
-			p->batch_len++;
+		struct sinkd_event *ev;
+		/* Peek in place: the record is copied once, into a batch row. */
+		while ((ev = ring_peek(p->rings[i])) != NULL) {
+			take(p, ev);
+			ring_release(p->rings[i]);
 			taken++;
-			if (p->batch_len == p->opt.batch_max)
-				commit_batch(p);
 		}
 	}
 	atomic_fetch_add(&p->events_in, taken);
 	return taken;
 }
 
+/* Interval elapsed: rows always go; aggregates go too unless a flood keeps
+ * more than dns_flush_max keys pending, in which case they wait for their
+ * minute to close. */
+static void maybe_commit(struct pipeline *p)
+{
+	const uint64_t interval_ns = (uint64_t)p->opt.commit_interval_ms * 1000000ull;
+	if (!p->pending || mono_ns() - p->pending_since_ns < interval_ns)
+		return;
+	bool with_agg = agg_count(p->agg) <= p->opt.dns_flush_max ||
+			agg_oldest_minute(p->agg) < wall_minute();
+	hand_over(p, with_agg);
+	if (!with_agg && p->n_rows == 0)
+		p->pending_since_ns = mono_ns();
+}
+
 static void *pipeline_main(void *arg)
 {
 	struct pipeline *p = arg;
-	const uint64_t interval_ns = (uint64_t)p->opt.commit_interval_ms * 1000000ull;
 	while (!atomic_load(&p->stop)) {
 		size_t taken = drain_rings(p);
-		if (p->batch_len > 0 && mono_ns() - p->batch_started_ns >= interval_ns)
-			commit_batch(p);
+		maybe_commit(p);
 		if (taken == 0) {
 			/* Idle: a short sleep keeps latency to storage well under
 			 * the commit interval without spinning a core. */
@@ -122,16 +260,26 @@ static void *pipeline_main(void *arg)
 	/* Producers have stopped before pipeline_stop: drain to empty. */
 	while (drain_rings(p) > 0)
 		;
-	commit_batch(p);
+	hand_over(p, true);
 	return NULL;
 }
 
 int pipeline_start(struct pipeline *p)
 {
 	atomic_store(&p->stop, false);
-	if (pthread_create(&p->thread, NULL, pipeline_main, p) != 0)
+	p->writer_exit = false;
+	if (pthread_create(&p->writer, NULL, writer_main, p) != 0)
 		return SINKD_ENOMEM;
+	if (pthread_create(&p->thread, NULL, pipeline_main, p) != 0) {
+		pthread_mutex_lock(&p->lock);
+		p->writer_exit = true;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->writer, NULL);
+		return SINKD_ENOMEM;
+	}
 	pthread_setname_np(p->thread, "sinkd-pipeline");
+	pthread_setname_np(p->writer, "sinkd-store");
 	p->running = true;
 	return 0;
 }
@@ -142,6 +290,12 @@ void pipeline_stop(struct pipeline *p)
 		return;
 	atomic_store(&p->stop, true);
 	pthread_join(p->thread, NULL);
+	/* The writer finishes the last job, then exits. */
+	pthread_mutex_lock(&p->lock);
+	p->writer_exit = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->writer, NULL);
 	p->running = false;
 }
 
@@ -155,7 +309,12 @@ void pipeline_free(struct pipeline *p)
 			ring_free(p->rings[i]);
 	}
 	free(p->rings);
-	free(p->batch);
+	free(p->rows);
+	free(p->spare_rows);
+	agg_free(p->agg);
+	agg_free(p->spare_agg);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
 	free(p);
 }
 
@@ -167,4 +326,6 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 	out->events_store_failed = atomic_load(&mp->events_store_failed);
 	out->batches = atomic_load(&mp->batches);
 	out->last_batch_us = atomic_load(&mp->last_batch_us);
+	out->agg_rows_written = atomic_load(&mp->agg_rows_written);
+	out->writer_waits = atomic_load(&mp->writer_waits);
 }

@@ -1,11 +1,17 @@
-/* The pipeline: one thread that drains every worker's event ring, batches
- * the events and writes them to the store.
+/* The pipeline: one thread that drains every worker's event ring, counts
+ * DNS queries into in-memory per-minute aggregates and batches individual
+ * events; one store-writer thread that commits what the pipeline hands it.
  *
  * Listener workers are the producers (one ring each, SPSC); a full ring
- * means the worker counts a drop and keeps answering. The pipeline commits
- * a batch when it holds batch_max events or commit_interval_ms has passed.
- * pipeline_stop drains every ring completely before returning, so events
- * pushed before the call are all written (or counted as store failures).
+ * means the worker counts a drop and keeps answering. The pipeline hands
+ * over (double-buffered) when the row batch holds batch_max events, when
+ * commit_interval_ms has passed, or when the aggregate table nears its
+ * bound. While more than dns_flush_max aggregate keys are pending (a
+ * random-name flood), aggregates are handed over once per minute instead of
+ * every interval. If the writer is still busy, the pipeline waits: the
+ * rings absorb the delay, and a ring that fills counts drops at the worker.
+ * pipeline_stop drains every ring completely and waits for the writer, so
+ * events pushed before the call are all written (or counted as failed).
  */
 #ifndef SINKD_PIPELINE_PIPELINE_H
 #define SINKD_PIPELINE_PIPELINE_H
@@ -26,6 +32,8 @@ struct pipeline_options {
 	size_t batch_max;		/* events per store transaction */
 	unsigned commit_interval_ms;	/* max age of a pending batch */
 	bool every_query;		/* DNS: one store row per query */
+	size_t dns_aggregate_max;	/* distinct keys in memory (0 = 1000000) */
+	size_t dns_flush_max;		/* see above (0 = 50000) */
 };
 
 struct pipeline_stats {
@@ -34,6 +42,8 @@ struct pipeline_stats {
 	uint64_t events_store_failed;	/* lost because a batch failed to commit */
 	uint64_t batches;		/* committed transactions */
 	uint64_t last_batch_us;		/* duration of the last commit */
+	uint64_t agg_rows_written;	/* DNS aggregate keys written */
+	uint64_t writer_waits;		/* hand-overs that waited for the writer */
 };
 
 /* Create the rings; the store handle is borrowed (caller closes it after

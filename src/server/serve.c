@@ -149,6 +149,8 @@ static int serve_run(struct serve *s)
 		.batch_max = s->cfg.store_batch_max,
 		.commit_interval_ms = s->cfg.store_commit_interval_ms,
 		.every_query = s->cfg.dns_log_every_query,
+		.dns_aggregate_max = s->cfg.dns_aggregate_max,
+		.dns_flush_max = s->cfg.dns_flush_max,
 	};
 	ret = pipeline_new(&s->pipe, s->store, &po);
 	if (ret == 0)

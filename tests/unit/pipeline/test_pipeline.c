@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,7 +91,8 @@ static void test_two_producers_everything_stored(void **state)
 	assert_int_equal(ps.events_in, 2 * PER_PRODUCER);
 	assert_int_equal(ps.events_stored, 2 * PER_PRODUCER);
 	assert_int_equal(ps.events_store_failed, 0);
-	assert_true(ps.batches >= 20);
+	assert_true(ps.batches >= 1);
+	assert_true(ps.agg_rows_written >= 200); /* 100 names x 2 resolvers, at least once */
 	uint64_t q, rows;
 	assert_int_equal(store_totals(st, &q, &rows), 0);
 	assert_int_equal(q, 2 * PER_PRODUCER);
@@ -127,6 +129,38 @@ static void test_commit_interval_flushes_without_stop(void **state)
 	free(path);
 }
 
+static void test_flood_defers_aggregates_to_minute(void **state)
+{
+	char *path = temp_db();
+	struct store *st;
+	assert_int_equal(store_open(&st, path, false), 0);
+	struct pipeline_options opt = {.n_rings = 1, .ring_size = 4096, .batch_max = 1000,
+				       .commit_interval_ms = 20, .dns_flush_max = 10};
+	struct pipeline *p;
+	assert_int_equal(pipeline_new(&p, st, &opt), 0);
+	assert_int_equal(pipeline_start(p), 0);
+	/* An hour ahead: the minute cannot close during the test. */
+	uint64_t ts = ((uint64_t)time(NULL) + 3600) * 1000000000ull;
+	struct sinkd_event ev;
+	for (unsigned i = 0; i < 100; i++) {
+		make_event(&ev, 0, i);
+		ev.ts_ns = ts;
+		assert_int_equal(ring_push(pipeline_ring(p, 0), &ev), 0);
+	}
+	usleep(300000);
+	struct pipeline_stats ps;
+	pipeline_stats(p, &ps);
+	assert_int_equal(ps.events_in, 100);
+	assert_int_equal(ps.agg_rows_written, 0); /* 100 keys > 10: held */
+	pipeline_stop(p);
+	pipeline_stats(p, &ps);
+	assert_int_equal(ps.agg_rows_written, 100);
+	assert_int_equal(ps.events_stored, 100);
+	pipeline_free(p);
+	store_close(st);
+	free(path);
+}
+
 static void test_full_ring_refuses(void **state)
 {
 	struct store *st;
@@ -153,6 +187,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_producers_everything_stored),
 		cmocka_unit_test(test_commit_interval_flushes_without_stop),
+		cmocka_unit_test(test_flood_defers_aggregates_to_minute),
 		cmocka_unit_test(test_full_ring_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
