@@ -48,3 +48,40 @@ int event_addr_parse(struct event_addr *a, const char *text)
 		return 0;
 	return SINKD_EINVAL;
 }
+
+#define SECTION_HDR 5 /* type byte + 32-bit length */
+
+int event_payload_add(uint8_t *buf, size_t cap, uint32_t *used, uint8_t type, const void *data,
+		      size_t len)
+{
+	if (*used > cap || cap - *used < SECTION_HDR || cap - *used - SECTION_HDR < len ||
+	    len > UINT32_MAX)
+		return SINKD_EFULL;
+	uint8_t *p = buf + *used;
+	uint32_t l = (uint32_t)len;
+	p[0] = type;
+	memcpy(p + 1, &l, sizeof(l));
+	if (len > 0)
+		memcpy(p + SECTION_HDR, data, len);
+	*used += SECTION_HDR + l;
+	return 0;
+}
+
+int event_payload_get(const struct sinkd_event *ev, uint8_t type, const uint8_t **data,
+		      size_t *len)
+{
+	size_t off = 0;
+	while (ev->payload != NULL && ev->payload_len - off >= SECTION_HDR) {
+		uint32_t l;
+		memcpy(&l, ev->payload + off + 1, sizeof(l));
+		if (l > ev->payload_len - off - SECTION_HDR)
+			break;
+		if (ev->payload[off] == type) {
+			*data = ev->payload + off + SECTION_HDR;
+			*len = l;
+			return 0;
+		}
+		off += SECTION_HDR + l;
+	}
+	return SINKD_ENOENT;
+}

@@ -35,7 +35,7 @@ uint64_t dns_wall_ns(void)
 
 void dns_worker_record(struct dns_worker *w, const struct sinkd_event *ev)
 {
-	if (ring_push(w->ring, ev) != 0)
+	if (pipeline_push(w->ring, ev, NULL) != 0)
 		atomic_fetch_add_explicit(&w->stats.events_dropped, 1, memory_order_relaxed);
 }
 
@@ -115,7 +115,7 @@ static int udp_batch(struct dns_worker *w, struct ep_item *sock, const struct dn
 		size_t ctrl_len;
 		udp_local_addr(m, sock, &local, w->tx_ctrl[out], &ctrl_len);
 		struct dns_query_info qi = {.src = &w->rx_addr[i], .dst = &local, .now_ns = now};
-		struct sinkd_event *ev = ring_reserve(w->ring);
+		struct sinkd_event *ev = vring_reserve(w->ring, sizeof(*ev));
 		struct sinkd_event spare;
 		bool reserved = ev != NULL;
 		if (!reserved)
@@ -124,7 +124,7 @@ static int udp_batch(struct dns_worker *w, struct ep_item *sock, const struct dn
 					w->tx_buf[out], UDP_TX_SIZE, ev);
 		if (ev->kind != 0) {
 			if (reserved)
-				ring_commit(w->ring);
+				vring_commit(w->ring, sizeof(*ev));
 			else
 				atomic_fetch_add_explicit(&w->stats.events_dropped, 1,
 							  memory_order_relaxed);

@@ -48,7 +48,7 @@ struct dns_worker {
 	unsigned n_udp, n_tcp;
 	struct dns_ctx ctx;
 	struct dns_stats stats;
-	struct ring *ring;
+	struct vring *ring;
 
 	/* TCP connection pool */
 	struct tcp_conn *conns;

@@ -11,10 +11,15 @@
 #include <string.h>
 #include <time.h>
 
+/* Payload bytes one batch of rows may carry; a row that does not fit
+ * starts the next batch. Twice EVENT_PAYLOAD_MAX at least. */
+#define PAYLOAD_BATCH (32u * 1024 * 1024)
+
 /* One hand-over from the pipeline to the writer. */
 struct job {
 	struct sinkd_event *rows;	/* individual events, batch_max capacity */
 	size_t n_rows;
+	uint8_t *payload;		/* their payload bytes */
 	uint64_t row_events;		/* events counted by the rows (non-DNS) */
 	struct agg *agg;		/* NULL: rows only */
 };
@@ -22,18 +27,21 @@ struct job {
 struct pipeline {
 	struct pipeline_options opt;
 	struct store *store;
-	struct ring **rings;
+	struct vring **rings;
 
 	/* Pipeline thread: what is being filled. */
 	struct sinkd_event *rows;
 	size_t n_rows;
 	uint64_t row_events;
+	uint8_t *payload;		/* payload bytes of the rows */
+	size_t payload_used;
 	struct agg *agg;
 	uint64_t pending_since_ns;	/* monotonic time of the oldest pending item */
 	bool pending;
 
 	/* Spares: the buffers not being filled and not being written. */
 	struct sinkd_event *spare_rows;
+	uint8_t *spare_payload;
 	struct agg *spare_agg;
 
 	/* Writer thread. */
@@ -83,13 +91,15 @@ int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_
 	p->rings = calloc(opt->n_rings, sizeof(*p->rings));
 	p->rows = calloc(p->opt.batch_max, sizeof(*p->rows));
 	p->spare_rows = calloc(p->opt.batch_max, sizeof(*p->spare_rows));
+	p->payload = malloc(PAYLOAD_BATCH);
+	p->spare_payload = malloc(PAYLOAD_BATCH);
 	p->agg = agg_new(p->opt.dns_aggregate_max);
 	p->spare_agg = agg_new(p->opt.dns_aggregate_max);
 	if (p->rings == NULL || p->rows == NULL || p->spare_rows == NULL || p->agg == NULL ||
-	    p->spare_agg == NULL)
+	    p->spare_agg == NULL || p->payload == NULL || p->spare_payload == NULL)
 		goto fail;
 	for (unsigned i = 0; i < opt->n_rings; i++) {
-		p->rings[i] = ring_new(opt->ring_size, sizeof(struct sinkd_event));
+		p->rings[i] = vring_new(opt->ring_size * (sizeof(struct sinkd_event) + 8));
 		if (p->rings[i] == NULL)
 			goto fail;
 	}
@@ -100,9 +110,23 @@ fail:
 	return SINKD_ENOMEM;
 }
 
-struct ring *pipeline_ring(struct pipeline *p, unsigned i)
+struct vring *pipeline_ring(struct pipeline *p, unsigned i)
 {
 	return i < p->opt.n_rings ? p->rings[i] : NULL;
+}
+
+int pipeline_push(struct vring *r, const struct sinkd_event *ev, const uint8_t *payload)
+{
+	size_t len = sizeof(*ev) + ev->payload_len;
+	uint8_t *slot = vring_reserve(r, len);
+	if (slot == NULL)
+		return SINKD_EFULL;
+	memcpy(slot, ev, sizeof(*ev));
+	((struct sinkd_event *)slot)->payload = NULL;
+	if (ev->payload_len > 0)
+		memcpy(slot + sizeof(*ev), payload, ev->payload_len);
+	vring_commit(r, len);
+	return 0;
 }
 
 /* Writer thread: commit each job, then hand its buffers back as spares. */
@@ -146,6 +170,7 @@ static void *writer_main(void *arg)
 		write_job(p, &job);
 		pthread_mutex_lock(&p->lock);
 		p->spare_rows = job.rows;
+		p->spare_payload = job.payload;
 		if (job.agg != NULL)
 			p->spare_agg = job.agg;
 		p->job_ready = false;
@@ -167,9 +192,11 @@ static void hand_over(struct pipeline *p, bool with_agg)
 	while (p->job_ready)
 		pthread_cond_wait(&p->cond, &p->lock);
 	p->job = (struct job){.rows = p->rows, .n_rows = p->n_rows, .row_events = p->row_events,
-			      .agg = with_agg ? p->agg : NULL};
+			      .payload = p->payload, .agg = with_agg ? p->agg : NULL};
 	p->rows = p->spare_rows;
 	p->spare_rows = NULL;
+	p->payload = p->spare_payload;
+	p->spare_payload = NULL;
 	if (with_agg) {
 		p->agg = p->spare_agg;
 		p->spare_agg = NULL;
@@ -179,6 +206,7 @@ static void hand_over(struct pipeline *p, bool with_agg)
 	pthread_mutex_unlock(&p->lock);
 	p->n_rows = 0;
 	p->row_events = 0;
+	p->payload_used = 0;
 	p->pending = !with_agg && agg_count(p->agg) > 0;
 	p->pending_since_ns = mono_ns();
 }
@@ -204,7 +232,17 @@ static void take(struct pipeline *p, const struct sinkd_event *ev)
 		}
 	}
 	if (as_row) {
-		p->rows[p->n_rows++] = *ev;
+		if (PAYLOAD_BATCH - p->payload_used < ev->payload_len)
+			hand_over(p, agg_count(p->agg) <= p->opt.dns_flush_max);
+		struct sinkd_event *row = &p->rows[p->n_rows++];
+		*row = *ev;
+		row->payload = NULL;
+		if (ev->payload_len > 0) {
+			row->payload = p->payload + p->payload_used;
+			memcpy(p->payload + p->payload_used, (const uint8_t *)ev + sizeof(*ev),
+			       ev->payload_len);
+			p->payload_used += ev->payload_len;
+		}
 		if (!dns)
 			p->row_events++;
 		if (p->n_rows == p->opt.batch_max)
@@ -218,10 +256,11 @@ static size_t drain_rings(struct pipeline *p)
 	size_t taken = 0;
 	for (unsigned i = 0; i < p->opt.n_rings; i++) {
 		struct sinkd_event *ev;
+		size_t len;
 		/* Peek in place: the record is copied once, into a batch row. */
-		while ((ev = ring_peek(p->rings[i])) != NULL) {
+		while ((ev = vring_peek(p->rings[i], &len)) != NULL) {
 			take(p, ev);
-			ring_release(p->rings[i]);
+			vring_release(p->rings[i]);
 			taken++;
 		}
 	}
@@ -306,11 +345,13 @@ void pipeline_free(struct pipeline *p)
 	pipeline_stop(p);
 	if (p->rings != NULL) {
 		for (unsigned i = 0; i < p->opt.n_rings; i++)
-			ring_free(p->rings[i]);
+			vring_free(p->rings[i]);
 	}
 	free(p->rings);
 	free(p->rows);
 	free(p->spare_rows);
+	free(p->payload);
+	free(p->spare_payload);
 	agg_free(p->agg);
 	agg_free(p->spare_agg);
 	pthread_mutex_destroy(&p->lock);

@@ -21,14 +21,15 @@
 #include <stdint.h>
 
 #include "core/event.h"
-#include "core/ring.h"
+#include "core/vring.h"
 
 struct store;
 struct pipeline;
 
 struct pipeline_options {
 	unsigned n_rings;		/* one per producer thread */
-	size_t ring_size;		/* records per ring */
+	size_t ring_size;		/* records per ring (sized for DNS-sized
+					 * events; records with payload take more) */
 	size_t batch_max;		/* events per store transaction */
 	unsigned commit_interval_ms;	/* max age of a pending batch */
 	bool every_query;		/* DNS: one store row per query */
@@ -50,8 +51,14 @@ struct pipeline_stats {
  * pipeline_free). 0 or SINKD_ENOMEM. */
 int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_options *opt);
 
-/* The ring producer i (0 .. n_rings-1) pushes into. */
-struct ring *pipeline_ring(struct pipeline *p, unsigned i);
+/* The ring producer i (0 .. n_rings-1) pushes into. A record is a struct
+ * sinkd_event followed by its payload_len payload bytes (ev->payload is
+ * ignored in the ring). */
+struct vring *pipeline_ring(struct pipeline *p, unsigned i);
+
+/* Producer helper: copy ev and payload (payload_len bytes, may be NULL when
+ * 0) into ring r. 0 or SINKD_EFULL (the caller counts the drop). */
+int pipeline_push(struct vring *r, const struct sinkd_event *ev, const uint8_t *payload);
 
 /* Start / stop the pipeline thread. stop drains and commits everything. */
 int pipeline_start(struct pipeline *p);
