@@ -5,8 +5,9 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake ninja-build pkg-config
-  libknot-dev libinih-dev liburcu-dev libsqlite3-dev libidn2-dev libssl-dev)
-test_pkgs=(libcmocka-dev python3 python3-pytest dnsutils knot-dnsutils sqlite3 iproute2)
+  libknot-dev libinih-dev liburcu-dev libsqlite3-dev libidn2-dev libssl-dev libc-ares-dev)
+test_pkgs=(libcmocka-dev python3 python3-pytest dnsutils knot-dnsutils sqlite3 iproute2
+  nsd unbound)
 bench_pkgs=(nsd knot knot-module-dnstap dnsperf)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
@@ -34,8 +35,8 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 # Debian starts packaged daemons on install where an init system runs; the
-# benchmarks start their own instances on their own ports.
-for svc in nsd knot; do
+# benchmarks and the monitor tests start their own instances on their own ports.
+for svc in nsd knot unbound; do
   if [[ " ${missing[*]} " == *" $svc "* ]] && command -v systemctl >/dev/null 2>&1; then
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
   fi
