@@ -4,7 +4,7 @@
 # something is missing. Usage: scripts/install-deps.sh [--bench]
 set -euo pipefail
 
-build_pkgs=(build-essential cmake ninja-build pkg-config
+build_pkgs=(build-essential cmake ninja-build pkg-config libhttp-parser-dev
   libknot-dev libinih-dev liburcu-dev libsqlite3-dev libidn2-dev libssl-dev libc-ares-dev)
 test_pkgs=(libcmocka-dev python3 python3-pytest dnsutils knot-dnsutils sqlite3 iproute2
   nsd unbound)

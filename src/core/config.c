@@ -16,14 +16,18 @@
 #define SINKD_DATA_DIR "/usr/share/sinkd"
 #endif
 
-enum section { SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_COUNT };
+enum section {
+	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
+	SEC_COUNT
+};
 
 /* Parser states besides a known section. */
 #define SEC_NONE (-1) /* before the first header */
 #define SEC_SKIP (-2) /* inside an unknown or broken header: already reported */
 
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
-						     "domains", "store", "pipeline"};
+						     "domains", "store", "pipeline",
+						     "capture", "http"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -103,6 +107,21 @@ static const struct key keys[] = {
 	NUM(SEC_PIPELINE, "queue_size", queue_size, 16, 1048576),
 	NUM(SEC_PIPELINE, "dns_aggregate_max", dns_aggregate_max, 1024, 16777216),
 	NUM(SEC_PIPELINE, "dns_flush_max", dns_flush_max, 1, 16777216),
+
+	NUM(SEC_CAPTURE, "workers", capture_workers, 1, 256),
+	NUM(SEC_CAPTURE, "max_connections", capture_max_connections, 16, 10000000),
+	NUM(SEC_CAPTURE, "max_per_source", capture_max_per_source, 0, 10000000),
+	NUM(SEC_CAPTURE, "request_buffers", capture_request_buffers, 1, 1000000),
+	NUM(SEC_CAPTURE, "request_timeout_ms", capture_request_timeout_ms, 1, 3600000),
+	NUM(SEC_CAPTURE, "idle_timeout_ms", capture_idle_timeout_ms, 1, 3600000),
+
+	TXT(SEC_HTTP, T_BOOL, "enabled", http_enabled, 0),
+	LIST(SEC_HTTP, T_LISTEN, "listen", http_listen, n_http_listen),
+	NUM(SEC_HTTP, "status", http_status, 100, 599),
+	TXT(SEC_HTTP, T_STR, "body", http_body, 0),
+	TXT(SEC_HTTP, T_STR, "content_type", http_content_type, K_NONEMPTY),
+	NUM(SEC_HTTP, "max_header_bytes", http_max_header_bytes, 256, 1048576),
+	NUM(SEC_HTTP, "max_body_bytes", http_max_body_bytes, 0, 16777216),
 };
 /* clang-format on */
 
@@ -179,6 +198,19 @@ void config_defaults(struct sinkd_config *cfg)
 	cfg->queue_size = 65536;
 	cfg->dns_aggregate_max = 1000000;
 	cfg->dns_flush_max = 50000;
+	cfg->capture_workers = 1;
+	cfg->capture_max_connections = 16384;
+	cfg->capture_max_per_source = 1024;
+	cfg->capture_request_buffers = 256;
+	cfg->capture_request_timeout_ms = 10000;
+	cfg->capture_idle_timeout_ms = 60000;
+	cfg->http_enabled = true;
+	config_parse_sockaddr("127.0.0.1:8080", &cfg->http_listen[0]);
+	cfg->n_http_listen = 1;
+	cfg->http_status = 200;
+	strcpy(cfg->http_content_type, "text/html");
+	cfg->http_max_header_bytes = 8192;
+	cfg->http_max_body_bytes = 65536;
 }
 
 /* ---- error reporting ----------------------------------------------------- */

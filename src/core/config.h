@@ -86,6 +86,24 @@ struct sinkd_config {
 	unsigned dns_flush_max;		/* above this many pending keys, aggregates
 					 * are flushed per minute instead of per
 					 * commit interval (default 50000) */
+
+	/* [capture]: the connection listeners (HTTP now; TLS, catch-all) */
+	unsigned capture_workers;		/* threads (default 1) */
+	unsigned capture_max_connections;	/* per worker (default 16384) */
+	unsigned capture_max_per_source;	/* per worker and address, 0 = no limit */
+	unsigned capture_request_buffers;	/* per worker (default 256) */
+	unsigned capture_request_timeout_ms;	/* a request must complete within */
+	unsigned capture_idle_timeout_ms;	/* keep-alive connections close after */
+
+	/* [http] */
+	bool http_enabled;
+	struct config_sockaddr http_listen[CONFIG_MAX_LISTEN];
+	unsigned n_http_listen;			/* default 127.0.0.1:8080 */
+	unsigned http_status;			/* default 200 */
+	char http_body[160];			/* default "" */
+	char http_content_type[64];		/* default text/html */
+	unsigned http_max_header_bytes;		/* default 8192; above: 431 */
+	unsigned http_max_body_bytes;		/* stored per request, default 65536 */
 };
 
 /* Fill cfg with the embedded defaults. */

@@ -118,4 +118,9 @@ void dns_server_free(struct dns_server *srv);
 
 void dns_server_totals(const struct dns_server *srv, struct dns_totals *out);
 
+/* The seized-domain registry currently published to the workers. Call only
+ * from a thread registered with urcu-qsbr and online (the value may be
+ * freed after the caller's next quiescent state). */
+const struct domain_registry *dns_server_registry(struct dns_server *srv);
+
 #endif

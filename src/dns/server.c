@@ -348,3 +348,9 @@ void dns_server_totals(const struct dns_server *srv, struct dns_totals *out)
 		SUM(tcp_rejected_full); SUM(tcp_idle_timeouts); SUM(tcp_bad_length);
 	}
 }
+
+const struct domain_registry *dns_server_registry(struct dns_server *srv)
+{
+	const struct dns_data *data = rcu_dereference(srv->data);
+	return data != NULL ? dns_data_registry(data) : NULL;
+}

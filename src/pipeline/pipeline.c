@@ -6,6 +6,8 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,9 +158,17 @@ static void write_job(struct pipeline *p, struct job *job)
 		agg_reset(job->agg);
 }
 
+/* Recording runs at a lower priority than answering: on a shared core the
+ * listener workers preempt it at once, and the rings absorb the delay. */
+static void lower_priority(void)
+{
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+}
+
 static void *writer_main(void *arg)
 {
 	struct pipeline *p = arg;
+	lower_priority();
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (!p->job_ready && !p->writer_exit)
@@ -286,6 +296,7 @@ static void maybe_commit(struct pipeline *p)
 static void *pipeline_main(void *arg)
 {
 	struct pipeline *p = arg;
+	lower_priority();
 	while (!atomic_load(&p->stop)) {
 		size_t taken = drain_rings(p);
 		maybe_commit(p);

@@ -7,6 +7,7 @@
  */
 #include "server/server.h"
 
+#include "capture/capture.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -17,6 +18,7 @@
 #include "store/store.h"
 
 #include <getopt.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@ struct serve {
 	struct pipeline *pipe;
 	struct dns_rrl *rrl;
 	struct dns_server *dns;
+	struct capture *capture;
 };
 
 static int load_config(const char *path, struct sinkd_config *cfg)
@@ -98,6 +101,8 @@ static void print_listening(const struct serve *s, size_t n_domains)
 	       c->domains_file);
 	for (unsigned i = 0; i < c->n_dns_listen; i++)
 		printf("  dns   %s (udp%s)\n", c->dns_listen[i].text, c->dns_tcp ? "+tcp" : "");
+	for (unsigned i = 0; s->capture != NULL && i < c->n_http_listen; i++)
+		printf("  http  %s\n", c->http_listen[i].text);
 	printf("  store %s (%s)\n", c->store_path,
 	       c->dns_log_every_query ? "every query" : "per-minute DNS aggregates");
 	printf("  %u worker(s); SIGHUP reloads the domain list, SIGTERM stops\n",
@@ -120,6 +125,18 @@ static void print_totals(const struct serve *s)
 		 (unsigned long long)(t.drop_short + t.drop_response),
 		 (unsigned long long)p.events_stored, (unsigned long long)t.events_dropped,
 		 (unsigned long long)p.events_store_failed);
+	if (s->capture != NULL) {
+		struct capture_totals c;
+		capture_totals(s->capture, &c);
+		log_info("capture: %llu connections, %llu requests (%llu not HTTP, %llu bad, "
+			 "%llu too large), %llu evicted idle, %llu evicted slow, %llu refused "
+			 "per source, %llu events dropped",
+			 (unsigned long long)c.accepted, (unsigned long long)c.requests,
+			 (unsigned long long)c.not_http, (unsigned long long)c.bad_request,
+			 (unsigned long long)c.header_too_large, (unsigned long long)c.evicted_idle,
+			 (unsigned long long)c.evicted_slow, (unsigned long long)c.per_source_refused,
+			 (unsigned long long)c.events_dropped);
+	}
 }
 
 static int wait_signals(struct serve *s, const sigset_t *set)
@@ -144,7 +161,7 @@ static int serve_run(struct serve *s)
 	if (ret != 0)
 		goto fail;
 	struct pipeline_options po = {
-		.n_rings = s->cfg.workers,
+		.n_rings = s->cfg.workers + s->cfg.capture_workers,
 		.ring_size = s->cfg.queue_size,
 		.batch_max = s->cfg.store_batch_max,
 		.commit_interval_ms = s->cfg.store_commit_interval_ms,
@@ -160,11 +177,16 @@ static int serve_run(struct serve *s)
 	if (ret != 0)
 		goto fail;
 	data = NULL; /* owned by the server from here */
+	ret = capture_new(&s->capture, &s->cfg, s->pipe, s->cfg.workers, s->dns);
+	if (ret != 0)
+		return ret;
 	ret = net_drop_privileges(s->cfg.user);
 	if (ret == 0)
 		ret = pipeline_start(s->pipe);
 	if (ret == 0)
 		ret = dns_server_start(s->dns);
+	if (ret == 0)
+		ret = capture_start(s->capture);
 	if (ret != 0)
 		return ret;
 	print_listening(s, n_domains);
@@ -177,6 +199,7 @@ fail:
 static void serve_stop(struct serve *s)
 {
 	struct dns_data *data = NULL;
+	capture_stop(s->capture);
 	if (s->dns != NULL) {
 		dns_server_stop(s->dns);
 		data = dns_server_set_data(s->dns, NULL);
@@ -185,11 +208,23 @@ static void serve_stop(struct serve *s)
 		pipeline_stop(s->pipe);
 	if (s->dns != NULL && s->pipe != NULL)
 		print_totals(s);
+	capture_free(s->capture);
 	dns_server_free(s->dns);
 	dns_data_free(data);
 	pipeline_free(s->pipe);
 	dns_rrl_free(s->rrl);
 	store_close(s->store);
+}
+
+/* Connection pools are sized in the tens of thousands: lift the soft
+ * descriptor limit to the hard one. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static void usage(FILE *out)
@@ -234,6 +269,7 @@ int server_cli(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	raise_fd_limit();
 	int ret = serve_run(&s);
 	if (ret == 0) {
 		int sig = wait_signals(&s, &set);
