@@ -556,6 +556,22 @@ static char *trim(char *s, char *end)
 	return s;
 }
 
+/* "[server], [dns], ... or [last]", built once from section_names. */
+static const char *section_list(void)
+{
+	static char list[256];
+	if (list[0] != '\0')
+		return list;
+	size_t n = 0;
+	for (int i = 0; i < SEC_COUNT; i++) {
+		const char *sep = i == 0 ? "" : i == SEC_COUNT - 1 ? " or " : ", ";
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s[%s]", sep, section_names[i]);
+		if (n >= sizeof(list))
+			break;
+	}
+	return list;
+}
+
 static int check_section(struct parse_ctx *c, char *s)
 {
 	char *end = find_chars_or_comment(s + 1, "]");
@@ -587,10 +603,7 @@ static int check_section(struct parse_ctx *c, char *s)
 	if (hint != NULL)
 		perr(c, c->line, "unknown section [%s] (did you mean [%s]?)", name, hint);
 	else
-		perr(c, c->line,
-		     "unknown section [%s] (expected [server], [dns], [rrl], "
-		     "[domains], [store] or [pipeline])",
-		     name);
+		perr(c, c->line, "unknown section [%s] (expected %s)", name, section_list());
 	return -1;
 }
 
