@@ -12,9 +12,13 @@
 #define PEND_MAX 256		/* replies queued on one connection */
 #define READ_CHUNK 4096		/* bytes parsed per read: <= PEND_MAX requests */
 
-enum cap_ep { CAP_LISTEN_HTTP = 1, CAP_CONN = 2 };
+enum cap_ep { CAP_LISTEN_HTTP = 1, CAP_LISTEN_RAW = 2, CAP_UDP_RAW = 3, CAP_CONN = 4 };
 
-enum conn_list { LIST_NONE, LIST_IDLE, LIST_BUSY };
+/* Idle keep-alive connections (LRU), requests in progress (FIFO by start),
+ * catch-all connections waiting for their first bytes (FIFO by accept). */
+enum conn_list { LIST_NONE, LIST_IDLE, LIST_BUSY, LIST_RAW };
+
+enum conn_mode { MODE_HTTP = 0, MODE_RAW = 1 };
 
 struct cap_conn {
 	enum cap_ep type;		/* first: epoll data points here */
@@ -22,11 +26,14 @@ struct cap_conn {
 	struct cap_worker *w;
 	struct cap_conn *prev, *next;	/* idle LRU / busy FIFO / free list */
 	uint8_t list;			/* enum conn_list */
+	uint8_t mode;			/* enum conn_mode */
 	bool in_use, want_out, closing;
 	uint64_t last_ms;		/* last activity */
 	uint64_t req_ms;		/* request in progress since */
 	struct http_conn_info info;
 	struct http_stream http;
+	uint8_t *raw_buf;		/* MODE_RAW: lent buffer (event + RAW section) */
+	uint32_t raw_len;		/* bytes captured */
 	uint16_t pend_head, pend_count;	/* queued reply kinds */
 	uint16_t pend_off;		/* bytes of the first already sent */
 	uint8_t pend[PEND_MAX];
@@ -52,12 +59,13 @@ struct cap_worker {
 	pthread_t thread;
 	int epfd;
 	struct vring *ring;
-	struct cap_listener listeners[CONFIG_MAX_LISTEN];
+	struct cap_listener *listeners;		/* HTTP, catch-all TCP and UDP */
 	unsigned n_listeners;
 	struct cap_conn *conns;
 	struct cap_conn *free_conns;
 	struct cap_conn *idle_head, *idle_tail;	/* least recently active first */
 	struct cap_conn *busy_head, *busy_tail;	/* oldest request first */
+	struct cap_conn *raw_head, *raw_tail;	/* oldest catch-all first */
 	uint8_t *bufs;				/* request buffer pool */
 	uint8_t **free_bufs;
 	unsigned n_free_bufs;
@@ -66,12 +74,14 @@ struct cap_worker {
 	struct capture_stats stats;
 	uint8_t rx[READ_CHUNK];
 	uint8_t tx[16384];
+	uint8_t *scratch;			/* a datagram's event + payload */
 };
 
 struct capture {
 	struct sinkd_config cfg;
 	struct http_limits limits;
 	size_t buf_size;
+	unsigned n_sockets;		/* listeners per worker */
 	struct pipeline *pipe;
 	struct dns_server *dns;
 	struct cap_worker **workers;
@@ -97,5 +107,17 @@ void cap_http_io(struct cap_worker *w, struct cap_conn *c, uint32_t events);
 /* Record the request in progress as abandoned and give its buffer back. */
 void cap_http_abandon(struct cap_worker *w, struct cap_conn *c, bool timeout);
 void cap_build_replies(struct capture *cap);
+/* Parse bytes already read (a catch-all connection that turned out to be
+ * HTTP hands its first bytes over this way). False: close. */
+bool cap_http_consume(struct cap_worker *w, struct cap_conn *c, const uint8_t *data, size_t n);
+/* Take a request buffer (evicting the oldest slow request if needed). */
+uint8_t *cap_buffer_get(struct cap_worker *w, struct cap_conn *c);
+
+/* The catch-all (raw_conn.c). */
+void cap_raw_open(struct cap_worker *w, struct cap_conn *c);
+void cap_raw_io(struct cap_worker *w, struct cap_conn *c, uint32_t events);
+/* Record what a catch-all connection sent so far, give its buffer back. */
+void cap_raw_finish(struct cap_worker *w, struct cap_conn *c, bool timeout);
+void cap_raw_datagrams(struct cap_worker *w, struct cap_listener *l);
 
 #endif

@@ -186,19 +186,32 @@ static bool flush(struct cap_worker *w, struct cap_conn *c)
 	return true;
 }
 
+uint8_t *cap_buffer_get(struct cap_worker *w, struct cap_conn *c)
+{
+	if (w->n_free_bufs == 0) {
+		/* The oldest unfinished request, else the oldest catch-all
+		 * connection, gives its buffer up. */
+		struct cap_conn *victim = w->busy_head != NULL ? w->busy_head : w->raw_head;
+		if (victim == NULL || victim == c)
+			return NULL;
+		INC(w->stats.evicted_slow);
+		if (victim->mode == MODE_RAW)
+			cap_raw_finish(w, victim, false);
+		else
+			cap_http_abandon(w, victim, false);
+		cap_conn_close(w, victim);
+	}
+	return w->free_bufs[--w->n_free_bufs];
+}
+
 /* A request buffer for c: from the pool, or taken from the oldest
  * unfinished request (a slow client) when the pool is empty. */
 static bool lend_buffer(struct cap_worker *w, struct cap_conn *c)
 {
-	if (w->n_free_bufs == 0) {
-		struct cap_conn *victim = w->busy_head;
-		if (victim == NULL || victim == c)
-			return false;
-		INC(w->stats.evicted_slow);
-		cap_http_abandon(w, victim, false);
-		cap_conn_close(w, victim);
-	}
-	http_stream_lend(&c->http, w->free_bufs[--w->n_free_bufs]);
+	uint8_t *buf = cap_buffer_get(w, c);
+	if (buf == NULL)
+		return false;
+	http_stream_lend(&c->http, buf);
 	return true;
 }
 
@@ -218,7 +231,6 @@ static bool read_some(struct cap_worker *w, struct cap_conn *c)
 {
 	if (c->http.buf == NULL && !lend_buffer(w, c))
 		return false;
-	bool was_idle = http_stream_idle(&c->http);
 	ssize_t n;
 	do {
 		n = recv(c->fd, w->rx, sizeof(w->rx), 0);
@@ -229,8 +241,16 @@ static bool read_some(struct cap_worker *w, struct cap_conn *c)
 		cap_http_abandon(w, c, false);
 		return false;
 	}
+	return cap_http_consume(w, c, w->rx, (size_t)n);
+}
+
+bool cap_http_consume(struct cap_worker *w, struct cap_conn *c, const uint8_t *data, size_t n)
+{
+	if (c->http.buf == NULL && !lend_buffer(w, c))
+		return false;
+	bool was_idle = http_stream_idle(&c->http);
 	uint64_t now = cap_mono_ms();
-	if (!http_stream_feed(&c->http, w->rx, (size_t)n, cap_wall_ns()))
+	if (!http_stream_feed(&c->http, data, n, cap_wall_ns()))
 		c->closing = true;
 	c->last_ms = now;
 	if (http_stream_idle(&c->http)) {

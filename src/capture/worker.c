@@ -8,7 +8,9 @@
 #include "net/net.h"
 #include "pipeline/pipeline.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -34,12 +36,19 @@ uint64_t cap_wall_ns(void)
 
 /* ---- connection lists ---- */
 
+static void list_ends(struct cap_worker *w, enum conn_list l, struct cap_conn ***head,
+		      struct cap_conn ***tail)
+{
+	*head = l == LIST_IDLE ? &w->idle_head : l == LIST_BUSY ? &w->busy_head : &w->raw_head;
+	*tail = l == LIST_IDLE ? &w->idle_tail : l == LIST_BUSY ? &w->busy_tail : &w->raw_tail;
+}
+
 static void list_unlink(struct cap_worker *w, struct cap_conn *c)
 {
-	struct cap_conn **head = c->list == LIST_IDLE ? &w->idle_head : &w->busy_head;
-	struct cap_conn **tail = c->list == LIST_IDLE ? &w->idle_tail : &w->busy_tail;
 	if (c->list == LIST_NONE)
 		return;
+	struct cap_conn **head, **tail;
+	list_ends(w, (enum conn_list)c->list, &head, &tail);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -55,8 +64,8 @@ static void list_unlink(struct cap_worker *w, struct cap_conn *c)
 void cap_list_move(struct cap_worker *w, struct cap_conn *c, enum conn_list to)
 {
 	list_unlink(w, c);
-	struct cap_conn **head = to == LIST_IDLE ? &w->idle_head : &w->busy_head;
-	struct cap_conn **tail = to == LIST_IDLE ? &w->idle_tail : &w->busy_tail;
+	struct cap_conn **head, **tail;
+	list_ends(w, to, &head, &tail);
 	c->prev = *tail;
 	c->next = NULL;
 	if (*tail != NULL)
@@ -144,14 +153,19 @@ static struct cap_conn *conn_get(struct cap_worker *w)
 	if (w->free_conns == NULL) {
 		/* Pool full: the connection idle longest makes room; failing
 		 * that, the oldest unfinished request. */
-		struct cap_conn *victim = w->idle_head != NULL ? w->idle_head : w->busy_head;
+		struct cap_conn *victim = w->idle_head != NULL   ? w->idle_head
+					  : w->busy_head != NULL ? w->busy_head
+								 : w->raw_head;
 		if (victim == NULL)
 			return NULL;
 		if (victim == w->idle_head)
 			INC(w->stats.evicted_idle);
 		else
 			INC(w->stats.evicted_slow);
-		cap_http_abandon(w, victim, false);
+		if (victim->mode == MODE_RAW)
+			cap_raw_finish(w, victim, false);
+		else
+			cap_http_abandon(w, victim, false);
 		cap_conn_close(w, victim);
 	}
 	struct cap_conn *c = w->free_conns;
@@ -207,8 +221,12 @@ static void accept_all(struct cap_worker *w, struct cap_listener *l)
 		c->info.conn_id = atomic_fetch_add(&w->cap->next_conn_id, 1);
 		c->info.worker = (uint16_t)w->idx;
 		c->last_ms = cap_mono_ms();
-		cap_http_open(w, c);
-		cap_list_move(w, c, LIST_IDLE);
+		if (l->type == CAP_LISTEN_RAW) {
+			cap_raw_open(w, c);
+		} else {
+			cap_http_open(w, c);
+			cap_list_move(w, c, LIST_IDLE);
+		}
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			cap_conn_close(w, c);
@@ -233,6 +251,11 @@ static void sweep(struct cap_worker *w)
 		INC(w->stats.idle_timeouts);
 		cap_conn_close(w, w->idle_head);
 	}
+	while (w->raw_head != NULL && now - w->raw_head->req_ms >= cfg->catchall_timeout_ms) {
+		INC(w->stats.request_timeouts);
+		cap_raw_finish(w, w->raw_head, true);
+		cap_conn_close(w, w->raw_head);
+	}
 }
 
 static void *worker_main(void *arg)
@@ -250,11 +273,15 @@ static void *worker_main(void *arg)
 		rcu_thread_online();
 		for (int i = 0; i < n; i++) {
 			enum cap_ep *type = evs[i].data.ptr;
-			if (*type == CAP_LISTEN_HTTP) {
+			if (*type == CAP_LISTEN_HTTP || *type == CAP_LISTEN_RAW) {
 				accept_all(w, (struct cap_listener *)type);
+			} else if (*type == CAP_UDP_RAW) {
+				cap_raw_datagrams(w, (struct cap_listener *)type);
 			} else {
 				struct cap_conn *c = (struct cap_conn *)type;
-				if (c->in_use)
+				if (c->in_use && c->mode == MODE_RAW)
+					cap_raw_io(w, c, evs[i].events);
+				else if (c->in_use)
 					cap_http_io(w, c, evs[i].events);
 			}
 		}
@@ -266,11 +293,98 @@ static void *worker_main(void *arg)
 		cap_http_abandon(w, w->busy_head, false);
 		cap_conn_close(w, w->busy_head);
 	}
+	while (w->raw_head != NULL) {
+		cap_raw_finish(w, w->raw_head, false);
+		cap_conn_close(w, w->raw_head);
+	}
 	rcu_unregister_thread();
 	return NULL;
 }
 
 /* ---- lifecycle ---- */
+
+static int listen_on(struct cap_worker *w, const struct config_sockaddr *a, enum net_proto proto,
+		     enum cap_ep type)
+{
+	int fd = net_bind(a, proto);
+	if (fd < 0)
+		return fd;
+	struct cap_listener *l = &w->listeners[w->n_listeners++];
+	*l = (struct cap_listener){.type = type, .fd = fd, .local = a->ss};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : SINKD_ENET;
+}
+
+/* The socket address of one port of a range. */
+static void range_port(const struct config_port_range *r, unsigned port,
+		       struct config_sockaddr *out)
+{
+	*out = r->addr;
+	if (out->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&out->ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)&out->ss)->sin6_port = htons((uint16_t)port);
+	char ip[INET6_ADDRSTRLEN];
+	if (out->ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&out->ss)->sin_addr, ip, sizeof(ip));
+	else
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&out->ss)->sin6_addr, ip, sizeof(ip));
+	snprintf(out->text, sizeof(out->text), out->ss.ss_family == AF_INET ? "%s:%u" : "[%s]:%u",
+		 ip, port);
+}
+
+static unsigned range_first(const struct config_port_range *r)
+{
+	const struct sockaddr_storage *ss = &r->addr.ss;
+	return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
+					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+static int listen_range(struct cap_worker *w, const struct config_port_range *r,
+			enum net_proto proto, enum cap_ep type)
+{
+	for (unsigned p = range_first(r); p <= r->last; p++) {
+		struct config_sockaddr a;
+		range_port(r, p, &a);
+		int ret = listen_on(w, &a, proto, type);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Count the sockets one worker needs; refuse more catch-all ports than
+ * CONFIG_MAX_CATCHALL_PORTS, and addresses another process holds. */
+static int plan_sockets(struct capture *cap)
+{
+	const struct sinkd_config *cfg = &cap->cfg;
+	unsigned ports = 0;
+	int ret = 0;
+	for (unsigned i = 0; cfg->http_enabled && i < cfg->n_http_listen && ret == 0; i++) {
+		ret = net_check_free(&cfg->http_listen[i], NET_TCP);
+		cap->n_sockets++;
+	}
+	for (int udp = 0; udp < 2 && cfg->catchall_enabled; udp++) {
+		const struct config_port_range *r = udp ? cfg->catchall_udp : cfg->catchall_tcp;
+		unsigned n = udp ? cfg->n_catchall_udp : cfg->n_catchall_tcp;
+		for (unsigned i = 0; i < n && ret == 0; i++) {
+			ports += r[i].last - range_first(&r[i]) + 1;
+			if (ports > CONFIG_MAX_CATCHALL_PORTS) {
+				log_err("[catchall] %s: more than %u ports in all; narrow the ranges "
+					"(or redirect ports to one with netfilter)",
+					r[i].text, CONFIG_MAX_CATCHALL_PORTS);
+				return SINKD_EINVAL;
+			}
+			for (unsigned p = range_first(&r[i]); p <= r[i].last && ret == 0; p++) {
+				struct config_sockaddr a;
+				range_port(&r[i], p, &a);
+				ret = net_check_free(&a, udp ? NET_UDP : NET_TCP);
+			}
+		}
+	}
+	cap->n_sockets += ports;
+	return ret;
+}
 
 static int worker_new(struct capture *cap, unsigned idx, struct cap_worker **out)
 {
@@ -303,16 +417,24 @@ static int worker_new(struct capture *cap, unsigned idx, struct cap_worker **out
 	}
 	for (unsigned i = 0; i < n_bufs; i++)
 		w->free_bufs[w->n_free_bufs++] = w->bufs + (size_t)i * cap->buf_size;
-	for (unsigned i = 0; i < cfg->n_http_listen; i++) {
-		const struct config_sockaddr *a = &cfg->http_listen[i];
-		int fd = net_bind(a, NET_TCP);
-		if (fd < 0)
-			return fd;
-		struct cap_listener *l = &w->listeners[w->n_listeners++];
-		*l = (struct cap_listener){.type = CAP_LISTEN_HTTP, .fd = fd, .local = a->ss};
-		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-			return SINKD_ENET;
+	w->listeners = calloc(cap->n_sockets, sizeof(*w->listeners));
+	w->scratch = malloc(sizeof(struct sinkd_event) + 8 + cfg->catchall_first_bytes);
+	if (w->listeners == NULL || w->scratch == NULL)
+		return SINKD_ENOMEM;
+	for (unsigned i = 0; cfg->http_enabled && i < cfg->n_http_listen; i++) {
+		int ret = listen_on(w, &cfg->http_listen[i], NET_TCP, CAP_LISTEN_HTTP);
+		if (ret != 0)
+			return ret;
+	}
+	for (unsigned i = 0; cfg->catchall_enabled && i < cfg->n_catchall_tcp; i++) {
+		int ret = listen_range(w, &cfg->catchall_tcp[i], NET_TCP, CAP_LISTEN_RAW);
+		if (ret != 0)
+			return ret;
+	}
+	for (unsigned i = 0; cfg->catchall_enabled && i < cfg->n_catchall_udp; i++) {
+		int ret = listen_range(w, &cfg->catchall_udp[i], NET_UDP, CAP_UDP_RAW);
+		if (ret != 0)
+			return ret;
 	}
 	return 0;
 }
@@ -333,6 +455,8 @@ static void worker_free(struct cap_worker *w)
 	free(w->bufs);
 	free(w->free_bufs);
 	free(w->sources);
+	free(w->listeners);
+	free(w->scratch);
 	free(w);
 }
 
@@ -340,7 +464,8 @@ int capture_new(struct capture **out, const struct sinkd_config *cfg, struct pip
 		unsigned ring_base, struct dns_server *dns)
 {
 	*out = NULL;
-	if (!cfg->http_enabled || cfg->n_http_listen == 0)
+	if ((!cfg->http_enabled || cfg->n_http_listen == 0) &&
+	    (!cfg->catchall_enabled || cfg->n_catchall_tcp + cfg->n_catchall_udp == 0))
 		return 0;
 	struct capture *cap = calloc(1, sizeof(*cap));
 	if (cap == NULL)
@@ -348,16 +473,16 @@ int capture_new(struct capture **out, const struct sinkd_config *cfg, struct pip
 	cap->cfg = *cfg;
 	cap->limits = (struct http_limits){.max_header_bytes = cfg->http_max_header_bytes,
 					   .max_body_bytes = cfg->http_max_body_bytes};
-	cap->buf_size = (http_buffer_size(&cap->limits) + 63) & ~(size_t)63;
+	size_t need = http_buffer_size(&cap->limits);
+	size_t raw_need = sizeof(struct sinkd_event) + 8 + cfg->catchall_first_bytes;
+	cap->buf_size = ((need > raw_need ? need : raw_need) + 63) & ~(size_t)63;
 	cap->pipe = pipe;
 	cap->dns = dns;
 	atomic_init(&cap->next_conn_id, 1);
 	cap_build_replies(cap);
 	cap->n_workers = cfg->capture_workers;
 	cap->workers = calloc(cap->n_workers, sizeof(*cap->workers));
-	int ret = cap->workers == NULL ? SINKD_ENOMEM : 0;
-	for (unsigned i = 0; ret == 0 && i < cfg->n_http_listen; i++)
-		ret = net_check_free(&cfg->http_listen[i], NET_TCP);
+	int ret = cap->workers == NULL ? SINKD_ENOMEM : plan_sockets(cap);
 	for (unsigned i = 0; ret == 0 && i < cap->n_workers; i++) {
 		ret = worker_new(cap, i, &cap->workers[i]);
 		if (ret == 0)

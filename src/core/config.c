@@ -18,7 +18,7 @@
 
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
-	SEC_COUNT
+	SEC_CATCHALL, SEC_COUNT
 };
 
 /* Parser states besides a known section. */
@@ -27,7 +27,7 @@ enum section {
 
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
-						     "capture", "http"};
+						     "capture", "http", "catchall"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -37,6 +37,7 @@ enum key_type {
 	T_LEVEL,  /* log level */
 	T_HEX,	  /* "" or 32 hex characters */
 	T_LISTEN, /* repeatable address:port */
+	T_RANGE,  /* repeatable address:port or address:first-last */
 	T_IP,	  /* repeatable bare address */
 	T_NAMES,  /* repeatable domain name */
 };
@@ -122,6 +123,12 @@ static const struct key keys[] = {
 	TXT(SEC_HTTP, T_STR, "content_type", http_content_type, K_NONEMPTY),
 	NUM(SEC_HTTP, "max_header_bytes", http_max_header_bytes, 256, 1048576),
 	NUM(SEC_HTTP, "max_body_bytes", http_max_body_bytes, 0, 16777216),
+
+	TXT(SEC_CATCHALL, T_BOOL, "enabled", catchall_enabled, 0),
+	LIST(SEC_CATCHALL, T_RANGE, "tcp", catchall_tcp, n_catchall_tcp),
+	LIST(SEC_CATCHALL, T_RANGE, "udp", catchall_udp, n_catchall_udp),
+	NUM(SEC_CATCHALL, "first_bytes", catchall_first_bytes, 1, 65536),
+	NUM(SEC_CATCHALL, "timeout_ms", catchall_timeout_ms, 1, 3600000),
 };
 /* clang-format on */
 
@@ -211,6 +218,13 @@ void config_defaults(struct sinkd_config *cfg)
 	strcpy(cfg->http_content_type, "text/html");
 	cfg->http_max_header_bytes = 8192;
 	cfg->http_max_body_bytes = 65536;
+	cfg->catchall_enabled = true;
+	config_parse_port_range("127.0.0.1:9000-9003", &cfg->catchall_tcp[0]);
+	cfg->n_catchall_tcp = 1;
+	config_parse_port_range("127.0.0.1:9000-9003", &cfg->catchall_udp[0]);
+	cfg->n_catchall_udp = 1;
+	cfg->catchall_first_bytes = 4096;
+	cfg->catchall_timeout_ms = 5000;
 }
 
 /* ---- error reporting ----------------------------------------------------- */
@@ -432,6 +446,13 @@ static int parse_item(struct parse_ctx *c, const struct key *k, void *item, cons
 		     v);
 		return -1;
 	}
+	if (k->type == T_RANGE && config_parse_port_range(v, item) != 0) {
+		kerr(c, k,
+		     "'%s' is not an address with a port or port range (expected e.g. "
+		     "127.0.0.1:9000 or 127.0.0.1:9000-9009)",
+		     v);
+		return -1;
+	}
 	if (k->type == T_IP && config_parse_ipaddr(v, item) != 0) {
 		kerr(c, k,
 		     "'%s' is not an IPv4 or IPv6 address (expected e.g. 192.0.2.1 or "
@@ -459,6 +480,8 @@ static const char *item_text(const struct key *k, const void *item)
 		return ((const struct config_sockaddr *)item)->text;
 	if (k->type == T_IP)
 		return ((const struct config_ipaddr *)item)->text;
+	if (k->type == T_RANGE)
+		return ((const struct config_port_range *)item)->text;
 	return item;
 }
 
@@ -469,6 +492,11 @@ static bool same_item(const struct key *k, const void *a, const void *b)
 	if (k->type == T_IP) {
 		const struct config_ipaddr *x = a, *y = b;
 		return x->af == y->af && memcmp(x->ip, y->ip, sizeof(x->ip)) == 0;
+	}
+	if (k->type == T_RANGE) {
+		const struct config_port_range *x = a, *y = b;
+		return x->last == y->last && x->addr.len == y->addr.len &&
+		       memcmp(&x->addr.ss, &y->addr.ss, x->addr.len) == 0;
 	}
 	const struct config_sockaddr *x = a, *y = b;
 	return x->len == y->len && memcmp(&x->ss, &y->ss, x->len) == 0;

@@ -17,12 +17,20 @@
 #define CONFIG_MAX_NS 4
 #define CONFIG_NAME_MAX 256
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_MAX_CATCHALL_PORTS 1024	/* TCP + UDP ports, all ranges */
 
 /* A socket address with its original text ("127.0.0.1:5353", "[::1]:5353"). */
 struct config_sockaddr {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char text[64];
+};
+
+/* An address with a port or a port range ("127.0.0.1:9000-9009"). */
+struct config_port_range {
+	struct config_sockaddr addr;	/* first port */
+	uint16_t last;			/* last port (== first for one port) */
+	char text[72];
 };
 
 /* A bare IP address (no port) with its text. */
@@ -104,6 +112,15 @@ struct sinkd_config {
 	char http_content_type[64];		/* default text/html */
 	unsigned http_max_header_bytes;		/* default 8192; above: 431 */
 	unsigned http_max_body_bytes;		/* stored per request, default 65536 */
+
+	/* [catchall]: every other port; at most CONFIG_MAX_CATCHALL_PORTS */
+	bool catchall_enabled;
+	struct config_port_range catchall_tcp[CONFIG_MAX_LISTEN];
+	unsigned n_catchall_tcp;		/* default 127.0.0.1:9000-9003 */
+	struct config_port_range catchall_udp[CONFIG_MAX_LISTEN];
+	unsigned n_catchall_udp;		/* default 127.0.0.1:9000-9003 */
+	unsigned catchall_first_bytes;		/* stored per connection, default 4096 */
+	unsigned catchall_timeout_ms;		/* wait for first bytes, default 5000 */
 };
 
 /* Fill cfg with the embedded defaults. */
@@ -120,6 +137,9 @@ void config_dump(const struct sinkd_config *cfg, FILE *out);
 
 /* Parse "1.2.3.4:53", "[::1]:53" (port required). 0 or SINKD_EINVAL. */
 int config_parse_sockaddr(const char *text, struct config_sockaddr *out);
+
+/* Parse "addr:port" or "addr:first-last" (first <= last). 0 or SINKD_EINVAL. */
+int config_parse_port_range(const char *text, struct config_port_range *out);
 
 /* Parse a bare IPv4/IPv6 address. 0 or SINKD_EINVAL. */
 int config_parse_ipaddr(const char *text, struct config_ipaddr *out);

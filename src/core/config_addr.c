@@ -1,8 +1,10 @@
+#include <ctype.h>
 #include "core/config.h"
 #include "core/error.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Strict decimal port 1..65535: digits only, no sign, no spaces. */
@@ -88,6 +90,39 @@ int config_parse_ipaddr(const char *text, struct config_ipaddr *out)
 	} else if (inet_pton(AF_INET6, text, out->ip) == 1) {
 		out->af = AF_INET6;
 	} else {
+		memset(out, 0, sizeof(*out));
+		return SINKD_EINVAL;
+	}
+	strcpy(out->text, text);
+	return 0;
+}
+
+int config_parse_port_range(const char *text, struct config_port_range *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (strlen(text) >= sizeof(out->text))
+		return SINKD_EINVAL;
+	char first[72];
+	strcpy(first, text);
+	const char *colon = strrchr(first, ':');
+	char *dash = colon != NULL ? strchr(colon, '-') : NULL;
+	unsigned long last = 0;
+	if (dash != NULL) {
+		char *end;
+		*dash = '\0';
+		if (!isdigit((unsigned char)dash[1]))
+			return SINKD_EINVAL;
+		last = strtoul(dash + 1, &end, 10);
+		if (*end != '\0' || last > 65535)
+			return SINKD_EINVAL;
+	}
+	if (config_parse_sockaddr(first, &out->addr) != 0)
+		return SINKD_EINVAL;
+	uint16_t port = ntohs(out->addr.ss.ss_family == AF_INET
+				      ? ((struct sockaddr_in *)&out->addr.ss)->sin_port
+				      : ((struct sockaddr_in6 *)&out->addr.ss)->sin6_port);
+	out->last = dash != NULL ? (uint16_t)last : port;
+	if (out->last < port) {
 		memset(out, 0, sizeof(*out));
 		return SINKD_EINVAL;
 	}

@@ -101,8 +101,12 @@ static void print_listening(const struct serve *s, size_t n_domains)
 	       c->domains_file);
 	for (unsigned i = 0; i < c->n_dns_listen; i++)
 		printf("  dns   %s (udp%s)\n", c->dns_listen[i].text, c->dns_tcp ? "+tcp" : "");
-	for (unsigned i = 0; s->capture != NULL && i < c->n_http_listen; i++)
+	for (unsigned i = 0; s->capture != NULL && c->http_enabled && i < c->n_http_listen; i++)
 		printf("  http  %s\n", c->http_listen[i].text);
+	for (unsigned i = 0; s->capture != NULL && c->catchall_enabled && i < c->n_catchall_tcp; i++)
+		printf("  any   %s/tcp (catch-all)\n", c->catchall_tcp[i].text);
+	for (unsigned i = 0; s->capture != NULL && c->catchall_enabled && i < c->n_catchall_udp; i++)
+		printf("  any   %s/udp (catch-all)\n", c->catchall_udp[i].text);
 	printf("  store %s (%s)\n", c->store_path,
 	       c->dns_log_every_query ? "every query" : "per-minute DNS aggregates");
 	printf("  %u worker(s); SIGHUP reloads the domain list, SIGTERM stops\n",
