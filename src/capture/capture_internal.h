@@ -8,17 +8,26 @@
 #include "capture/capture.h"
 #include "core/event.h"
 #include "http/http.h"
+#include "tls/cert.h"
+#include "tls/tls.h"
 
 #define PEND_MAX 256		/* replies queued on one connection */
 #define READ_CHUNK 4096		/* bytes parsed per read: <= PEND_MAX requests */
 
-enum cap_ep { CAP_LISTEN_HTTP = 1, CAP_LISTEN_RAW = 2, CAP_UDP_RAW = 3, CAP_CONN = 4 };
+enum cap_ep {
+	CAP_LISTEN_HTTP = 1,
+	CAP_LISTEN_RAW = 2,
+	CAP_UDP_RAW = 3,
+	CAP_LISTEN_TLS = 4,
+	CAP_CONN = 5,
+};
 
 /* Idle keep-alive connections (LRU), requests in progress (FIFO by start),
  * catch-all connections waiting for their first bytes (FIFO by accept). */
 enum conn_list { LIST_NONE, LIST_IDLE, LIST_BUSY, LIST_RAW };
 
-enum conn_mode { MODE_HTTP = 0, MODE_RAW = 1 };
+/* MODE_TLS: handshake in progress (then MODE_HTTP with ssl set). */
+enum conn_mode { MODE_HTTP = 0, MODE_RAW = 1, MODE_TLS = 2 };
 
 struct cap_conn {
 	enum cap_ep type;		/* first: epoll data points here */
@@ -32,8 +41,9 @@ struct cap_conn {
 	uint64_t req_ms;		/* request in progress since */
 	struct http_conn_info info;
 	struct http_stream http;
-	uint8_t *raw_buf;		/* MODE_RAW: lent buffer (event + RAW section) */
-	uint32_t raw_len;		/* bytes captured */
+	uint8_t *raw_buf;		/* MODE_RAW/TLS: lent buffer (event + sections) */
+	uint32_t raw_len;		/* MODE_RAW: bytes captured; MODE_TLS: payload used */
+	SSL *ssl;			/* TLS connections (handshake and after) */
 	uint16_t pend_head, pend_count;	/* queued reply kinds */
 	uint16_t pend_off;		/* bytes of the first already sent */
 	uint8_t pend[PEND_MAX];
@@ -75,6 +85,12 @@ struct cap_worker {
 	uint8_t rx[READ_CHUNK];
 	uint8_t tx[16384];
 	uint8_t *scratch;			/* a datagram's event + payload */
+	SSL_CTX *ssl_ctx;			/* TLS listeners */
+	struct tls_certs *certs;
+	struct tls_clienthello *hello;		/* scratch for the ClientHello */
+	struct tls_ja3 *ja3;
+	struct tls_ja4 *ja4;
+	char *hello_json;			/* TLS_CH_JSON_MAX */
 };
 
 struct capture {
@@ -119,5 +135,17 @@ void cap_raw_io(struct cap_worker *w, struct cap_conn *c, uint32_t events);
 /* Record what a catch-all connection sent so far, give its buffer back. */
 void cap_raw_finish(struct cap_worker *w, struct cap_conn *c, bool timeout);
 void cap_raw_datagrams(struct cap_worker *w, struct cap_listener *l);
+
+/* TLS (tls_conn.c). */
+int cap_tls_worker_init(struct cap_worker *w);
+void cap_tls_worker_free(struct cap_worker *w);
+void cap_tls_open(struct cap_worker *w, struct cap_conn *c);
+void cap_tls_io(struct cap_worker *w, struct cap_conn *c, uint32_t events);
+/* Record the handshake as it stands (timeout or eviction), free its buffer. */
+void cap_tls_finish(struct cap_worker *w, struct cap_conn *c, bool timeout);
+/* Bytes a TLS connection needs in a request buffer. */
+size_t cap_tls_buffer_size(void);
+/* Abandon whatever a connection has in progress, whatever its mode. */
+void cap_conn_abandon(struct cap_worker *w, struct cap_conn *c, bool timeout);
 
 #endif

@@ -9,6 +9,7 @@
 #include "pipeline/pipeline.h"
 
 #include <errno.h>
+#include <openssl/err.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -139,6 +140,48 @@ void cap_http_abandon(struct cap_worker *w, struct cap_conn *c, bool timeout)
 	w->free_bufs[w->n_free_bufs++] = http_stream_reclaim(&c->http);
 }
 
+/* Socket or TLS I/O: n > 0 bytes, 0 for end of stream, -1 for "try again
+ * later", -2 for a failed connection. */
+static ssize_t conn_recv(struct cap_conn *c, void *buf, size_t len)
+{
+	if (c->ssl != NULL) {
+		int n = SSL_read(c->ssl, buf, (int)len);
+		if (n > 0)
+			return n;
+		int err = SSL_get_error(c->ssl, n);
+		ERR_clear_error();
+		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+			return -1;
+		return err == SSL_ERROR_ZERO_RETURN ? 0 : -2;
+	}
+	ssize_t n;
+	do {
+		n = recv(c->fd, buf, len, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : -2;
+	return n;
+}
+
+static ssize_t conn_send(struct cap_conn *c, const void *buf, size_t len)
+{
+	if (c->ssl != NULL) {
+		int n = SSL_write(c->ssl, buf, (int)len);
+		if (n > 0)
+			return n;
+		int err = SSL_get_error(c->ssl, n);
+		ERR_clear_error();
+		return err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ ? -1 : -2;
+	}
+	ssize_t n;
+	do {
+		n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : -2;
+	return n;
+}
+
 /* Send queued replies; false when the connection failed. */
 static bool flush(struct cap_worker *w, struct cap_conn *c)
 {
@@ -155,12 +198,10 @@ static bool flush(struct cap_worker *w, struct cap_conn *c)
 			n += len - skip;
 			k++;
 		}
-		ssize_t sent = send(c->fd, w->tx, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t sent = conn_send(c, w->tx, n);
+		if (sent == -1)
+			return true;
 		if (sent < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return true;
 			INC(w->stats.send_errors);
 			return false;
 		}
@@ -231,11 +272,8 @@ static bool read_some(struct cap_worker *w, struct cap_conn *c)
 {
 	if (c->http.buf == NULL && !lend_buffer(w, c))
 		return false;
-	ssize_t n;
-	do {
-		n = recv(c->fd, w->rx, sizeof(w->rx), 0);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+	ssize_t n = conn_recv(c, w->rx, sizeof(w->rx));
+	if (n == -1)
 		return true;
 	if (n <= 0) {
 		cap_http_abandon(w, c, false);
@@ -273,6 +311,14 @@ void cap_http_io(struct cap_worker *w, struct cap_conn *c, uint32_t events)
 		ok = read_some(w, c);
 		if (ok)
 			ok = flush(w, c);
+		/* TLS may hold decrypted bytes the socket no longer signals. */
+		for (int i = 0; ok && i < 16 && c->ssl != NULL && SSL_pending(c->ssl) > 0 &&
+				c->pend_count == 0 && !c->closing;
+		     i++) {
+			ok = read_some(w, c);
+			if (ok)
+				ok = flush(w, c);
+		}
 	}
 	if (!ok || (c->closing && c->pend_count == 0)) {
 		if (c->http.buf != NULL)

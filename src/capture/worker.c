@@ -134,9 +134,23 @@ static void source_release(struct cap_worker *w, const uint8_t *ip)
 		source_delete(w, s);
 }
 
+void cap_conn_abandon(struct cap_worker *w, struct cap_conn *c, bool timeout)
+{
+	if (c->mode == MODE_RAW)
+		cap_raw_finish(w, c, timeout);
+	else if (c->mode == MODE_TLS)
+		cap_tls_finish(w, c, timeout);
+	else
+		cap_http_abandon(w, c, timeout);
+}
+
 void cap_conn_close(struct cap_worker *w, struct cap_conn *c)
 {
 	list_unlink(w, c);
+	if (c->ssl != NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
 	source_release(w, c->info.src.ip);
 	close(c->fd);
 	c->fd = -1;
@@ -162,10 +176,7 @@ static struct cap_conn *conn_get(struct cap_worker *w)
 			INC(w->stats.evicted_idle);
 		else
 			INC(w->stats.evicted_slow);
-		if (victim->mode == MODE_RAW)
-			cap_raw_finish(w, victim, false);
-		else
-			cap_http_abandon(w, victim, false);
+		cap_conn_abandon(w, victim, false);
 		cap_conn_close(w, victim);
 	}
 	struct cap_conn *c = w->free_conns;
@@ -223,6 +234,8 @@ static void accept_all(struct cap_worker *w, struct cap_listener *l)
 		c->last_ms = cap_mono_ms();
 		if (l->type == CAP_LISTEN_RAW) {
 			cap_raw_open(w, c);
+		} else if (l->type == CAP_LISTEN_TLS) {
+			cap_tls_open(w, c);
 		} else {
 			cap_http_open(w, c);
 			cap_list_move(w, c, LIST_IDLE);
@@ -251,9 +264,12 @@ static void sweep(struct cap_worker *w)
 		INC(w->stats.idle_timeouts);
 		cap_conn_close(w, w->idle_head);
 	}
-	while (w->raw_head != NULL && now - w->raw_head->req_ms >= cfg->catchall_timeout_ms) {
+	while (w->raw_head != NULL &&
+	       now - w->raw_head->req_ms >= (w->raw_head->mode == MODE_TLS
+						     ? cfg->capture_request_timeout_ms
+						     : cfg->catchall_timeout_ms)) {
 		INC(w->stats.request_timeouts);
-		cap_raw_finish(w, w->raw_head, true);
+		cap_conn_abandon(w, w->raw_head, true);
 		cap_conn_close(w, w->raw_head);
 	}
 }
@@ -273,7 +289,8 @@ static void *worker_main(void *arg)
 		rcu_thread_online();
 		for (int i = 0; i < n; i++) {
 			enum cap_ep *type = evs[i].data.ptr;
-			if (*type == CAP_LISTEN_HTTP || *type == CAP_LISTEN_RAW) {
+			if (*type == CAP_LISTEN_HTTP || *type == CAP_LISTEN_RAW ||
+			    *type == CAP_LISTEN_TLS) {
 				accept_all(w, (struct cap_listener *)type);
 			} else if (*type == CAP_UDP_RAW) {
 				cap_raw_datagrams(w, (struct cap_listener *)type);
@@ -281,6 +298,8 @@ static void *worker_main(void *arg)
 				struct cap_conn *c = (struct cap_conn *)type;
 				if (c->in_use && c->mode == MODE_RAW)
 					cap_raw_io(w, c, evs[i].events);
+				else if (c->in_use && c->mode == MODE_TLS)
+					cap_tls_io(w, c, evs[i].events);
 				else if (c->in_use)
 					cap_http_io(w, c, evs[i].events);
 			}
@@ -294,7 +313,7 @@ static void *worker_main(void *arg)
 		cap_conn_close(w, w->busy_head);
 	}
 	while (w->raw_head != NULL) {
-		cap_raw_finish(w, w->raw_head, false);
+		cap_conn_abandon(w, w->raw_head, false);
 		cap_conn_close(w, w->raw_head);
 	}
 	rcu_unregister_thread();
@@ -364,6 +383,10 @@ static int plan_sockets(struct capture *cap)
 		ret = net_check_free(&cfg->http_listen[i], NET_TCP);
 		cap->n_sockets++;
 	}
+	for (unsigned i = 0; cfg->tls_enabled && i < cfg->n_tls_listen && ret == 0; i++) {
+		ret = net_check_free(&cfg->tls_listen[i], NET_TCP);
+		cap->n_sockets++;
+	}
 	for (int udp = 0; udp < 2 && cfg->catchall_enabled; udp++) {
 		const struct config_port_range *r = udp ? cfg->catchall_udp : cfg->catchall_tcp;
 		unsigned n = udp ? cfg->n_catchall_udp : cfg->n_catchall_tcp;
@@ -426,6 +449,14 @@ static int worker_new(struct capture *cap, unsigned idx, struct cap_worker **out
 		if (ret != 0)
 			return ret;
 	}
+	int tret = cap_tls_worker_init(w);
+	if (tret != 0)
+		return tret;
+	for (unsigned i = 0; w->ssl_ctx != NULL && i < cfg->n_tls_listen; i++) {
+		int ret = listen_on(w, &cfg->tls_listen[i], NET_TCP, CAP_LISTEN_TLS);
+		if (ret != 0)
+			return ret;
+	}
 	for (unsigned i = 0; cfg->catchall_enabled && i < cfg->n_catchall_tcp; i++) {
 		int ret = listen_range(w, &cfg->catchall_tcp[i], NET_TCP, CAP_LISTEN_RAW);
 		if (ret != 0)
@@ -444,8 +475,10 @@ static void worker_free(struct cap_worker *w)
 	if (w == NULL)
 		return;
 	for (unsigned i = 0; w->conns != NULL && i < w->cap->cfg.capture_max_connections; i++) {
-		if (w->conns[i].in_use)
+		if (w->conns[i].in_use) {
+			SSL_free(w->conns[i].ssl);
 			close(w->conns[i].fd);
+		}
 	}
 	for (unsigned i = 0; i < w->n_listeners; i++)
 		close(w->listeners[i].fd);
@@ -457,6 +490,7 @@ static void worker_free(struct cap_worker *w)
 	free(w->sources);
 	free(w->listeners);
 	free(w->scratch);
+	cap_tls_worker_free(w);
 	free(w);
 }
 
@@ -465,6 +499,7 @@ int capture_new(struct capture **out, const struct sinkd_config *cfg, struct pip
 {
 	*out = NULL;
 	if ((!cfg->http_enabled || cfg->n_http_listen == 0) &&
+	    (!cfg->tls_enabled || cfg->n_tls_listen == 0) &&
 	    (!cfg->catchall_enabled || cfg->n_catchall_tcp + cfg->n_catchall_udp == 0))
 		return 0;
 	struct capture *cap = calloc(1, sizeof(*cap));
@@ -475,7 +510,11 @@ int capture_new(struct capture **out, const struct sinkd_config *cfg, struct pip
 					   .max_body_bytes = cfg->http_max_body_bytes};
 	size_t need = http_buffer_size(&cap->limits);
 	size_t raw_need = sizeof(struct sinkd_event) + 8 + cfg->catchall_first_bytes;
-	cap->buf_size = ((need > raw_need ? need : raw_need) + 63) & ~(size_t)63;
+	if (raw_need > need)
+		need = raw_need;
+	if (cap_tls_buffer_size() > need)
+		need = cap_tls_buffer_size();
+	cap->buf_size = (need + 63) & ~(size_t)63;
 	cap->pipe = pipe;
 	cap->dns = dns;
 	atomic_init(&cap->next_conn_id, 1);

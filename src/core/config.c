@@ -18,7 +18,7 @@
 
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
-	SEC_CATCHALL, SEC_COUNT
+	SEC_TLS, SEC_CATCHALL, SEC_COUNT
 };
 
 /* Parser states besides a known section. */
@@ -27,7 +27,7 @@ enum section {
 
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
-						     "capture", "http", "catchall"};
+						     "capture", "http", "tls", "catchall"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -124,6 +124,12 @@ static const struct key keys[] = {
 	NUM(SEC_HTTP, "max_header_bytes", http_max_header_bytes, 256, 1048576),
 	NUM(SEC_HTTP, "max_body_bytes", http_max_body_bytes, 0, 16777216),
 
+	TXT(SEC_TLS, T_BOOL, "enabled", tls_enabled, 0),
+	LIST(SEC_TLS, T_LISTEN, "listen", tls_listen, n_tls_listen),
+	TXT(SEC_TLS, T_STR, "cert_file", tls_cert_file, 0),
+	TXT(SEC_TLS, T_STR, "key_file", tls_key_file, 0),
+	NUM(SEC_TLS, "cert_cache", tls_cert_cache, 1, 1000000),
+
 	TXT(SEC_CATCHALL, T_BOOL, "enabled", catchall_enabled, 0),
 	LIST(SEC_CATCHALL, T_RANGE, "tcp", catchall_tcp, n_catchall_tcp),
 	LIST(SEC_CATCHALL, T_RANGE, "udp", catchall_udp, n_catchall_udp),
@@ -218,6 +224,10 @@ void config_defaults(struct sinkd_config *cfg)
 	strcpy(cfg->http_content_type, "text/html");
 	cfg->http_max_header_bytes = 8192;
 	cfg->http_max_body_bytes = 65536;
+	cfg->tls_enabled = true;
+	config_parse_sockaddr("127.0.0.1:8443", &cfg->tls_listen[0]);
+	cfg->n_tls_listen = 1;
+	cfg->tls_cert_cache = 1024;
 	cfg->catchall_enabled = true;
 	config_parse_port_range("127.0.0.1:9000-9003", &cfg->catchall_tcp[0]);
 	cfg->n_catchall_tcp = 1;
@@ -713,7 +723,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 
 /* ---- load ---------------------------------------------------------------- */
 
-/* Line where a key (names are unique across sections) was set, 0 if not. */
+/* Line where a key was set, 0 if not (the first key of that name: names
+ * repeated across sections, like listen, report the first section's). */
 static unsigned key_line(const struct parse_ctx *c, const char *name)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
@@ -736,6 +747,10 @@ static void validate(struct parse_ctx *c)
 	if (cfg->rrl_slip > 100)
 		perr(c, key_line(c, "slip"), "[rrl] slip: %u is out of range (expected 0..100)",
 		     cfg->rrl_slip);
+	if ((cfg->tls_cert_file[0] == '\0') != (cfg->tls_key_file[0] == '\0'))
+		perr(c, key_line(c, cfg->tls_cert_file[0] ? "cert_file" : "key_file"),
+		     "[tls] cert_file and key_file go together: set both, or neither for "
+		     "self-signed certificates");
 }
 
 int config_load(struct sinkd_config *cfg, const char *path, FILE *err)

@@ -113,6 +113,14 @@ struct sinkd_config {
 	unsigned http_max_header_bytes;		/* default 8192; above: 431 */
 	unsigned http_max_body_bytes;		/* stored per request, default 65536 */
 
+	/* [tls] */
+	bool tls_enabled;
+	struct config_sockaddr tls_listen[CONFIG_MAX_LISTEN];
+	unsigned n_tls_listen;			/* default 127.0.0.1:8443 */
+	char tls_cert_file[CONFIG_PATH_MAX];	/* "" = self-signed per name */
+	char tls_key_file[CONFIG_PATH_MAX];
+	unsigned tls_cert_cache;		/* generated certificates kept per worker */
+
 	/* [catchall]: every other port; at most CONFIG_MAX_CATCHALL_PORTS */
 	bool catchall_enabled;
 	struct config_port_range catchall_tcp[CONFIG_MAX_LISTEN];

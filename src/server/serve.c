@@ -103,6 +103,8 @@ static void print_listening(const struct serve *s, size_t n_domains)
 		printf("  dns   %s (udp%s)\n", c->dns_listen[i].text, c->dns_tcp ? "+tcp" : "");
 	for (unsigned i = 0; s->capture != NULL && c->http_enabled && i < c->n_http_listen; i++)
 		printf("  http  %s\n", c->http_listen[i].text);
+	for (unsigned i = 0; s->capture != NULL && c->tls_enabled && i < c->n_tls_listen; i++)
+		printf("  tls   %s\n", c->tls_listen[i].text);
 	for (unsigned i = 0; s->capture != NULL && c->catchall_enabled && i < c->n_catchall_tcp; i++)
 		printf("  any   %s/tcp (catch-all)\n", c->catchall_tcp[i].text);
 	for (unsigned i = 0; s->capture != NULL && c->catchall_enabled && i < c->n_catchall_udp; i++)
