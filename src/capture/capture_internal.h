@@ -8,6 +8,7 @@
 #include "capture/capture.h"
 #include "core/event.h"
 #include "http/http.h"
+#include "net/net.h"
 #include "tls/cert.h"
 #include "tls/tls.h"
 
@@ -36,6 +37,7 @@ struct cap_conn {
 	struct cap_conn *prev, *next;	/* idle LRU / busy FIFO / free list */
 	uint8_t list;			/* enum conn_list */
 	uint8_t mode;			/* enum conn_mode */
+	uint8_t proxy;			/* enum proxy_wait: a PROXY header step first */
 	bool in_use, want_out, closing;
 	uint64_t last_ms;		/* last activity */
 	uint64_t req_ms;		/* request in progress since */
@@ -52,7 +54,14 @@ struct cap_conn {
 struct cap_listener {
 	enum cap_ep type;
 	int fd;
+	bool proxy;			/* PROXY protocol enabled here */
 	struct sockaddr_storage local;
+};
+
+enum proxy_wait {
+	PROXY_NONE = 0,
+	PROXY_REQUIRED = 1,	/* trusted peer: a header must come first */
+	PROXY_FORBIDDEN = 2,	/* untrusted peer: a header is refused */
 };
 
 /* Source address -> open connections, for max_per_source. */
@@ -105,6 +114,8 @@ struct capture {
 	atomic_bool stop;
 	bool started;
 	atomic_uint_least64_t next_conn_id;
+	struct net_cidr trusted[16];	/* [proxy] trusted */
+	unsigned n_trusted;
 	/* Fixed replies, built once from [http]. */
 	char reply_ok[512], reply_ok_close[512], reply_head[512], reply_head_close[512];
 	size_t reply_ok_len, reply_ok_close_len, reply_head_len, reply_head_close_len;
@@ -135,6 +146,14 @@ void cap_raw_io(struct cap_worker *w, struct cap_conn *c, uint32_t events);
 /* Record what a catch-all connection sent so far, give its buffer back. */
 void cap_raw_finish(struct cap_worker *w, struct cap_conn *c, bool timeout);
 void cap_raw_datagrams(struct cap_worker *w, struct cap_listener *l);
+
+/* PROXY protocol (proxy_conn.c). Mark c after accept on l; then, while
+ * c->proxy != PROXY_NONE, call cap_proxy_io first: true when the
+ * connection goes on to its mode's I/O now, false when it waits or was
+ * closed. */
+void cap_proxy_accept(struct cap_worker *w, struct cap_conn *c, const struct cap_listener *l,
+		      const struct sockaddr_storage *peer);
+bool cap_proxy_io(struct cap_worker *w, struct cap_conn *c);
 
 /* TLS (tls_conn.c). */
 int cap_tls_worker_init(struct cap_worker *w);

@@ -232,6 +232,7 @@ static void accept_all(struct cap_worker *w, struct cap_listener *l)
 		c->info.conn_id = atomic_fetch_add(&w->cap->next_conn_id, 1);
 		c->info.worker = (uint16_t)w->idx;
 		c->last_ms = cap_mono_ms();
+		cap_proxy_accept(w, c, l, &peer);
 		if (l->type == CAP_LISTEN_RAW) {
 			cap_raw_open(w, c);
 		} else if (l->type == CAP_LISTEN_TLS) {
@@ -296,6 +297,8 @@ static void *worker_main(void *arg)
 				cap_raw_datagrams(w, (struct cap_listener *)type);
 			} else {
 				struct cap_conn *c = (struct cap_conn *)type;
+				if (c->in_use && c->proxy != PROXY_NONE && !cap_proxy_io(w, c))
+					continue;
 				if (c->in_use && c->mode == MODE_RAW)
 					cap_raw_io(w, c, evs[i].events);
 				else if (c->in_use && c->mode == MODE_TLS)
@@ -325,11 +328,16 @@ static void *worker_main(void *arg)
 static int listen_on(struct cap_worker *w, const struct config_sockaddr *a, enum net_proto proto,
 		     enum cap_ep type)
 {
+	const struct sinkd_config *cfg = &w->cap->cfg;
 	int fd = net_bind(a, proto);
 	if (fd < 0)
 		return fd;
 	struct cap_listener *l = &w->listeners[w->n_listeners++];
 	*l = (struct cap_listener){.type = type, .fd = fd, .local = a->ss};
+	l->proxy = type == CAP_LISTEN_HTTP	 ? cfg->http_proxy_protocol
+		   : type == CAP_LISTEN_TLS ? cfg->tls_proxy_protocol
+		   : type == CAP_LISTEN_RAW ? cfg->catchall_proxy_protocol
+					    : false;
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
 	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : SINKD_ENET;
 }
@@ -522,6 +530,13 @@ int capture_new(struct capture **out, const struct sinkd_config *cfg, struct pip
 	cap->n_workers = cfg->capture_workers;
 	cap->workers = calloc(cap->n_workers, sizeof(*cap->workers));
 	int ret = cap->workers == NULL ? SINKD_ENOMEM : plan_sockets(cap);
+	for (unsigned i = 0; ret == 0 && i < cfg->n_proxy_trusted; i++) {
+		if (net_cidr_parse(cfg->proxy_trusted[i].text, &cap->trusted[i]) != 0) {
+			log_err("[proxy] trusted: '%s' is not a network", cfg->proxy_trusted[i].text);
+			ret = SINKD_EINVAL;
+		}
+		cap->n_trusted++;
+	}
 	for (unsigned i = 0; ret == 0 && i < cap->n_workers; i++) {
 		ret = worker_new(cap, i, &cap->workers[i]);
 		if (ret == 0)
@@ -582,6 +597,7 @@ void capture_totals(const struct capture *c, struct capture_totals *out)
 		SUM(accepted); SUM(closed); SUM(requests); SUM(replies); SUM(not_http);
 		SUM(bad_request); SUM(header_too_large); SUM(body_truncated); SUM(evicted_idle);
 		SUM(evicted_slow); SUM(per_source_refused); SUM(request_timeouts);
-		SUM(idle_timeouts); SUM(events_dropped); SUM(send_errors);
+		SUM(idle_timeouts); SUM(events_dropped); SUM(send_errors); SUM(proxy_accepted);
+		SUM(proxy_bad); SUM(proxy_untrusted);
 	}
 }

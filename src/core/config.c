@@ -18,7 +18,7 @@
 
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
-	SEC_TLS, SEC_CATCHALL, SEC_COUNT
+	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_COUNT
 };
 
 /* Parser states besides a known section. */
@@ -27,7 +27,8 @@ enum section {
 
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
-						     "capture", "http", "tls", "catchall"};
+						     "capture", "http", "tls", "catchall", "monitor",
+						     "proxy"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -38,8 +39,10 @@ enum key_type {
 	T_HEX,	  /* "" or 32 hex characters */
 	T_LISTEN, /* repeatable address:port */
 	T_RANGE,  /* repeatable address:port or address:first-last */
+	T_CIDR,	  /* repeatable network or address */
 	T_IP,	  /* repeatable bare address */
 	T_NAMES,  /* repeatable domain name */
+	T_SERVER, /* repeatable address, port optional */
 };
 
 #define K_NONEMPTY 1
@@ -91,6 +94,7 @@ static const struct key keys[] = {
 	TXT(SEC_DNS, T_HEX, "cookie_secret", cookie_secret, 0),
 	NUM(SEC_DNS, "tcp_idle_timeout_ms", tcp_idle_timeout_ms, 1, 3600000),
 	NUM(SEC_DNS, "tcp_max_clients", tcp_max_clients, 1, 1000000),
+	TXT(SEC_DNS, T_BOOL, "proxy_protocol", dns_proxy_protocol, 0),
 
 	TXT(SEC_RRL, T_BOOL, "enabled", rrl_enabled, 0),
 	NUM(SEC_RRL, "rate", rrl_rate, 1, 1000000),
@@ -123,18 +127,36 @@ static const struct key keys[] = {
 	TXT(SEC_HTTP, T_STR, "content_type", http_content_type, K_NONEMPTY),
 	NUM(SEC_HTTP, "max_header_bytes", http_max_header_bytes, 256, 1048576),
 	NUM(SEC_HTTP, "max_body_bytes", http_max_body_bytes, 0, 16777216),
+	TXT(SEC_HTTP, T_BOOL, "proxy_protocol", http_proxy_protocol, 0),
 
 	TXT(SEC_TLS, T_BOOL, "enabled", tls_enabled, 0),
 	LIST(SEC_TLS, T_LISTEN, "listen", tls_listen, n_tls_listen),
 	TXT(SEC_TLS, T_STR, "cert_file", tls_cert_file, 0),
 	TXT(SEC_TLS, T_STR, "key_file", tls_key_file, 0),
 	NUM(SEC_TLS, "cert_cache", tls_cert_cache, 1, 1000000),
+	TXT(SEC_TLS, T_BOOL, "proxy_protocol", tls_proxy_protocol, 0),
 
 	TXT(SEC_CATCHALL, T_BOOL, "enabled", catchall_enabled, 0),
 	LIST(SEC_CATCHALL, T_RANGE, "tcp", catchall_tcp, n_catchall_tcp),
 	LIST(SEC_CATCHALL, T_RANGE, "udp", catchall_udp, n_catchall_udp),
 	NUM(SEC_CATCHALL, "first_bytes", catchall_first_bytes, 1, 65536),
 	NUM(SEC_CATCHALL, "timeout_ms", catchall_timeout_ms, 1, 3600000),
+	TXT(SEC_CATCHALL, T_BOOL, "proxy_protocol", catchall_proxy_protocol, 0),
+
+	TXT(SEC_MONITOR, T_BOOL, "enabled", monitor_enabled, 0),
+	NUM(SEC_MONITOR, "interval_s", monitor_interval_s, 1, 604800),
+	LIST(SEC_MONITOR, T_SERVER, "root_hint", monitor_root_hint, n_monitor_root_hint),
+	LIST(SEC_MONITOR, T_SERVER, "parent", monitor_parent, n_monitor_parent),
+	NUM(SEC_MONITOR, "dns_port", monitor_dns_port, 1, 65535),
+	TXT(SEC_MONITOR, T_BOOL, "ipv6", monitor_ipv6, 0),
+	NUM(SEC_MONITOR, "timeout_ms", monitor_timeout_ms, 10, 60000),
+	NUM(SEC_MONITOR, "retries", monitor_retries, 0, 10),
+	NUM(SEC_MONITOR, "concurrency", monitor_concurrency, 1, 4096),
+	NUM(SEC_MONITOR, "expiry_warn_days", monitor_expiry_warn_days, 0, 3650),
+	TXT(SEC_MONITOR, T_STR, "on_change", monitor_on_change, 0),
+	TXT(SEC_MONITOR, T_STR, "metrics_file", monitor_metrics_file, 0),
+
+	LIST(SEC_PROXY, T_CIDR, "trusted", proxy_trusted, n_proxy_trusted),
 };
 /* clang-format on */
 
@@ -172,6 +194,23 @@ static void ns_follow_sinkhole(struct sinkd_config *cfg)
 	memcpy(cfg->ns_addr, cfg->sinkhole, sizeof(cfg->sinkhole[0]) * cfg->n_sinkhole);
 	cfg->n_ns_addr = cfg->n_sinkhole;
 }
+
+/* [monitor] root_hint default: a. to m.root-servers.net (IANA root hints). */
+static const char *const root_servers[] = {
+		"198.41.0.4",
+		"170.247.170.2",
+		"192.33.4.12",
+		"199.7.91.13",
+		"192.203.230.10",
+		"192.5.5.241",
+		"192.112.36.4",
+		"198.97.190.53",
+		"192.36.148.17",
+		"192.58.128.30",
+		"193.0.14.129",
+		"199.7.83.42",
+		"202.12.27.33",
+};
 
 void config_defaults(struct sinkd_config *cfg)
 {
@@ -211,6 +250,16 @@ void config_defaults(struct sinkd_config *cfg)
 	cfg->queue_size = 65536;
 	cfg->dns_aggregate_max = 1000000;
 	cfg->dns_flush_max = 50000;
+	cfg->monitor_interval_s = 3600;
+	for (size_t i = 0; i < sizeof(root_servers) / sizeof(root_servers[0]); i++)
+		config_parse_server(root_servers[i], &cfg->monitor_root_hint[i]);
+	cfg->n_monitor_root_hint = sizeof(root_servers) / sizeof(root_servers[0]);
+	cfg->monitor_dns_port = 53;
+	cfg->monitor_ipv6 = true;
+	cfg->monitor_timeout_ms = 2000;
+	cfg->monitor_retries = 1;
+	cfg->monitor_concurrency = 64;
+	cfg->monitor_expiry_warn_days = 60;
 	cfg->capture_workers = 1;
 	cfg->capture_max_connections = 16384;
 	cfg->capture_max_per_source = 1024;
@@ -463,6 +512,20 @@ static int parse_item(struct parse_ctx *c, const struct key *k, void *item, cons
 		     v);
 		return -1;
 	}
+	if (k->type == T_SERVER && config_parse_server(v, item) != 0) {
+		kerr(c, k,
+		     "'%s' is not an address with an optional port (expected e.g. "
+		     "198.41.0.4, 127.0.0.2:5300 or [2001:503:ba3e::2:30]:53)",
+		     v);
+		return -1;
+	}
+	if (k->type == T_CIDR && config_parse_cidr(v, item) != 0) {
+		kerr(c, k,
+		     "'%s' is not a network or address (expected e.g. 10.0.0.0/8, "
+		     "2001:db8::/32 or 192.0.2.1; no host bits beyond the prefix)",
+		     v);
+		return -1;
+	}
 	if (k->type == T_IP && config_parse_ipaddr(v, item) != 0) {
 		kerr(c, k,
 		     "'%s' is not an IPv4 or IPv6 address (expected e.g. 192.0.2.1 or "
@@ -486,18 +549,20 @@ static int parse_item(struct parse_ctx *c, const struct key *k, void *item, cons
 
 static const char *item_text(const struct key *k, const void *item)
 {
-	if (k->type == T_LISTEN)
+	if (k->type == T_LISTEN || k->type == T_SERVER)
 		return ((const struct config_sockaddr *)item)->text;
 	if (k->type == T_IP)
 		return ((const struct config_ipaddr *)item)->text;
 	if (k->type == T_RANGE)
 		return ((const struct config_port_range *)item)->text;
+	if (k->type == T_CIDR)
+		return ((const struct config_cidr *)item)->text;
 	return item;
 }
 
 static bool same_item(const struct key *k, const void *a, const void *b)
 {
-	if (k->type == T_NAMES)
+	if (k->type == T_NAMES || k->type == T_CIDR)
 		return strcasecmp(a, b) == 0;
 	if (k->type == T_IP) {
 		const struct config_ipaddr *x = a, *y = b;

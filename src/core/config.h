@@ -15,6 +15,7 @@
 #define CONFIG_MAX_LISTEN 8
 #define CONFIG_MAX_ADDRS 8
 #define CONFIG_MAX_NS 4
+#define CONFIG_MAX_SERVERS 16
 #define CONFIG_NAME_MAX 256
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_MAX_CATCHALL_PORTS 1024	/* TCP + UDP ports, all ranges */
@@ -31,6 +32,12 @@ struct config_port_range {
 	struct config_sockaddr addr;	/* first port */
 	uint16_t last;			/* last port (== first for one port) */
 	char text[72];
+};
+
+/* An IPv4/IPv6 network "10.0.0.0/8" or a bare address, as text (parsed
+ * again by src/net/ where it is used). */
+struct config_cidr {
+	char text[64];
 };
 
 /* A bare IP address (no port) with its text. */
@@ -113,6 +120,14 @@ struct sinkd_config {
 	unsigned http_max_header_bytes;		/* default 8192; above: 431 */
 	unsigned http_max_body_bytes;		/* stored per request, default 65536 */
 
+	/* [proxy]: PROXY protocol v1/v2 from trusted load balancers */
+	struct config_cidr proxy_trusted[16];
+	unsigned n_proxy_trusted;		/* default none */
+	bool dns_proxy_protocol;		/* [dns] proxy_protocol */
+	bool http_proxy_protocol;		/* [http] proxy_protocol */
+	bool tls_proxy_protocol;		/* [tls] proxy_protocol */
+	bool catchall_proxy_protocol;		/* [catchall] proxy_protocol (TCP) */
+
 	/* [tls] */
 	bool tls_enabled;
 	struct config_sockaddr tls_listen[CONFIG_MAX_LISTEN];
@@ -129,6 +144,24 @@ struct sinkd_config {
 	unsigned n_catchall_udp;		/* default 127.0.0.1:9000-9003 */
 	unsigned catchall_first_bytes;		/* stored per connection, default 4096 */
 	unsigned catchall_timeout_ms;		/* wait for first bytes, default 5000 */
+
+	/* [monitor] (docs/monitor.md) */
+	bool monitor_enabled;		/* periodic checks inside `sinkd serve` (default no) */
+	unsigned monitor_interval_s;	/* seconds between check rounds (default 3600) */
+	struct config_sockaddr monitor_root_hint[CONFIG_MAX_SERVERS]; /* port 0 = dns_port */
+	unsigned n_monitor_root_hint;	/* default: the 13 IPv4 root server addresses */
+	struct config_sockaddr monitor_parent[CONFIG_MAX_SERVERS]; /* asked for every
+					 * delegation instead of iterating from the hints */
+	unsigned n_monitor_parent;	/* default none */
+	uint16_t monitor_dns_port;	/* port of every server found by resolution (53) */
+	bool monitor_ipv6;		/* also query servers over IPv6 (default yes) */
+	unsigned monitor_timeout_ms;	/* one query attempt (default 2000) */
+	unsigned monitor_retries;	/* further attempts per server (default 1) */
+	unsigned monitor_concurrency;	/* domains checked at once (default 64) */
+	unsigned monitor_expiry_warn_days; /* "expiring" this close to expiry (default 60) */
+	char monitor_on_change[CONFIG_PATH_MAX];    /* program fed each round's changes as
+						     * JSON on stdin ("" = none) */
+	char monitor_metrics_file[CONFIG_PATH_MAX]; /* Prometheus text file ("" = none) */
 };
 
 /* Fill cfg with the embedded defaults. */
@@ -148,6 +181,14 @@ int config_parse_sockaddr(const char *text, struct config_sockaddr *out);
 
 /* Parse "addr:port" or "addr:first-last" (first <= last). 0 or SINKD_EINVAL. */
 int config_parse_port_range(const char *text, struct config_port_range *out);
+
+/* Parse "192.0.2.1", "192.0.2.1:53", "2001:db8::1" or "[2001:db8::1]:53": the
+ * port is optional and 0 when absent. 0 or SINKD_EINVAL. */
+int config_parse_server(const char *text, struct config_sockaddr *out);
+
+/* Check and copy "addr/prefix" or "addr" (host bits beyond the prefix must
+ * be zero). 0 or SINKD_EINVAL. */
+int config_parse_cidr(const char *text, struct config_cidr *out);
 
 /* Parse a bare IPv4/IPv6 address. 0 or SINKD_EINVAL. */
 int config_parse_ipaddr(const char *text, struct config_ipaddr *out);

@@ -129,3 +129,64 @@ int config_parse_port_range(const char *text, struct config_port_range *out)
 	strcpy(out->text, text);
 	return 0;
 }
+
+int config_parse_server(const char *text, struct config_sockaddr *out)
+{
+	struct config_ipaddr ip;
+	if (config_parse_sockaddr(text, out) == 0)
+		return 0;
+	if (config_parse_ipaddr(text, &ip) != 0)
+		return SINKD_EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (ip.af == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&out->ss;
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, ip.ip, 4);
+		out->len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->ss;
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, ip.ip, 16);
+		out->len = sizeof(*s6);
+	}
+	strcpy(out->text, text);
+	return 0;
+}
+
+int config_parse_cidr(const char *text, struct config_cidr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (strlen(text) >= sizeof(out->text))
+		return SINKD_EINVAL;
+	char addr[64];
+	strcpy(addr, text);
+	char *slash = strchr(addr, '/');
+	unsigned long prefix = 0;
+	if (slash != NULL) {
+		char *end;
+		*slash = '\0';
+		if (!isdigit((unsigned char)slash[1]))
+			return SINKD_EINVAL;
+		prefix = strtoul(slash + 1, &end, 10);
+		if (*end != '\0')
+			return SINKD_EINVAL;
+	}
+	uint8_t ip[16];
+	size_t bits;
+	if (inet_pton(AF_INET, addr, ip) == 1)
+		bits = 32;
+	else if (inet_pton(AF_INET6, addr, ip) == 1)
+		bits = 128;
+	else
+		return SINKD_EINVAL;
+	if (slash == NULL)
+		prefix = bits;
+	if (prefix > bits)
+		return SINKD_EINVAL;
+	for (size_t b = prefix; b < bits; b++) {
+		if (ip[b / 8] & (0x80 >> (b % 8)))
+			return SINKD_EINVAL; /* host bits set beyond the prefix */
+	}
+	strcpy(out->text, text);
+	return 0;
+}

@@ -42,6 +42,9 @@ struct dns_stats {
 	atomic_uint_least64_t send_errors;
 	atomic_uint_least64_t tcp_accepted, tcp_closed, tcp_rejected_full;
 	atomic_uint_least64_t tcp_idle_timeouts, tcp_bad_length;
+	atomic_uint_least64_t proxy_accepted;	/* PROXY headers applied */
+	atomic_uint_least64_t proxy_bad;	/* missing/malformed from a trusted peer */
+	atomic_uint_least64_t proxy_untrusted;	/* PROXY header from an untrusted peer */
 };
 
 /* Sum of every worker's counters into out (plain integers). */
@@ -49,7 +52,7 @@ struct dns_totals {
 	uint64_t queries, answered, noerror, nxdomain, refused, formerr, notimp, badvers,
 		servfail, truncated, drop_short, drop_response, rrl_slipped, rrl_dropped,
 		events_dropped, send_errors, tcp_accepted, tcp_closed, tcp_rejected_full,
-		tcp_idle_timeouts, tcp_bad_length;
+		tcp_idle_timeouts, tcp_bad_length, proxy_accepted, proxy_bad, proxy_untrusted;
 };
 
 struct dns_data;

@@ -33,6 +33,41 @@ uint64_t dns_wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+bool dns_proxy_trusted(const struct dns_server *srv, const struct sockaddr_storage *peer)
+{
+	for (unsigned i = 0; i < srv->n_trusted; i++) {
+		if (net_cidr_match(&srv->trusted[i], peer))
+			return true;
+	}
+	return false;
+}
+
+/* PROXY v2 over UDP: from a trusted peer the header is required and gives
+ * the source; from anyone else a header is refused. Returns the offset of
+ * the DNS message, or -1 to drop the datagram (counted). */
+static long udp_proxy(struct dns_worker *w, const uint8_t *buf, size_t len,
+		      const struct sockaddr_storage *peer, struct sockaddr_storage *src)
+{
+	struct dns_server *srv = w->srv;
+	if (!dns_proxy_trusted(srv, peer)) {
+		if (net_sniff_final(buf, len, NULL) == NET_SNIFF_PROXY_V2) {
+			atomic_fetch_add_explicit(&w->stats.proxy_untrusted, 1, memory_order_relaxed);
+			return -1;
+		}
+		return 0;
+	}
+	struct proxy_info pi;
+	size_t consumed;
+	if (proxy_parse(buf, len, &pi, &consumed) != 0) {
+		atomic_fetch_add_explicit(&w->stats.proxy_bad, 1, memory_order_relaxed);
+		return -1;
+	}
+	atomic_fetch_add_explicit(&w->stats.proxy_accepted, 1, memory_order_relaxed);
+	if (pi.has_addr)
+		*src = pi.src;
+	return (long)consumed;
+}
+
 void dns_worker_record(struct dns_worker *w, const struct sinkd_event *ev)
 {
 	if (pipeline_push(w->ring, ev, NULL) != 0)
@@ -114,14 +149,28 @@ static int udp_batch(struct dns_worker *w, struct ep_item *sock, const struct dn
 		struct sockaddr_storage local;
 		size_t ctrl_len;
 		udp_local_addr(m, sock, &local, w->tx_ctrl[out], &ctrl_len);
-		struct dns_query_info qi = {.src = &w->rx_addr[i], .dst = &local, .now_ns = now};
+		const uint8_t *query = w->rx_buf[i];
+		size_t qlen = w->rx_msgs[i].msg_len;
+		struct sockaddr_storage src = w->rx_addr[i];
+		if (w->srv->cfg.dns_proxy_protocol) {
+			long off = udp_proxy(w, query, qlen, &w->rx_addr[i], &src);
+			if (off < 0)
+				continue;
+			query += off;
+			qlen -= (size_t)off;
+		}
+		struct dns_query_info qi = {.src = &src, .dst = &local, .now_ns = now};
 		struct sinkd_event *ev = vring_reserve(w->ring, sizeof(*ev));
 		struct sinkd_event spare;
 		bool reserved = ev != NULL;
 		if (!reserved)
 			ev = &spare;
-		size_t len = dns_answer(&w->ctx, data, &qi, w->rx_buf[i], w->rx_msgs[i].msg_len,
-					w->tx_buf[out], UDP_TX_SIZE, ev);
+		size_t len = dns_answer(&w->ctx, data, &qi, query, qlen, w->tx_buf[out], UDP_TX_SIZE,
+					ev);
+		if (src.ss_family != 0 && memcmp(&src, &w->rx_addr[i], sizeof(src)) != 0) {
+			event_addr_from_sockaddr(&ev->proxy, (struct sockaddr *)&w->rx_addr[i]);
+			ev->flags |= EVF_PROXIED;
+		}
 		if (ev->kind != 0) {
 			if (reserved)
 				vring_commit(w->ring, sizeof(*ev));
@@ -269,6 +318,10 @@ int dns_server_new(struct dns_server **out, const struct sinkd_config *cfg,
 	srv->rrl = rrl;
 	srv->pipe = pipe;
 	srv->n_workers = cfg->workers > 0 ? cfg->workers : 1;
+	for (unsigned i = 0; cfg->dns_proxy_protocol && i < cfg->n_proxy_trusted; i++) {
+		if (net_cidr_parse(cfg->proxy_trusted[i].text, &srv->trusted[srv->n_trusted]) == 0)
+			srv->n_trusted++;
+	}
 	srv->workers = calloc(srv->n_workers, sizeof(*srv->workers));
 	uint8_t secret[16];
 	int ret = srv->workers == NULL ? SINKD_ENOMEM : cookie_secret(cfg, secret);
@@ -346,6 +399,7 @@ void dns_server_totals(const struct dns_server *srv, struct dns_totals *out)
 		SUM(drop_short); SUM(drop_response); SUM(rrl_slipped); SUM(rrl_dropped);
 		SUM(events_dropped); SUM(send_errors); SUM(tcp_accepted); SUM(tcp_closed);
 		SUM(tcp_rejected_full); SUM(tcp_idle_timeouts); SUM(tcp_bad_length);
+		SUM(proxy_accepted); SUM(proxy_bad); SUM(proxy_untrusted);
 	}
 }
 

@@ -108,6 +108,10 @@ void dns_tcp_accept(struct dns_worker *w, struct ep_item *listener, const struct
 		if (getsockname(fd, (struct sockaddr *)&c->ep.local, &llen) != 0)
 			c->ep.local = listener->local;
 		c->in_use = true;
+		c->proxied = false;
+		c->proxy = !w->srv->cfg.dns_proxy_protocol	  ? 0
+			   : dns_proxy_trusted(w->srv, &peer) ? 1
+							      : 2;
 		c->want_out = false;
 		c->want_in = true;
 		c->rx_len = c->tx_off = c->tx_len = 0;
@@ -158,10 +162,52 @@ static bool conn_flush(struct tcp_conn *c)
 	return true;
 }
 
+/* A PROXY header at the start of the stream: required from a trusted
+ * peer, refused from anyone else. Returns 1 when done (bytes stripped or
+ * none expected), 0 to wait for more, -1 to close. */
+static int conn_proxy(struct dns_worker *w, struct tcp_conn *c)
+{
+	if (c->proxy == 2) {
+		enum net_proto_guess g = net_sniff(c->rx, c->rx_len, NULL);
+		if (g == NET_SNIFF_PROXY_V1 || g == NET_SNIFF_PROXY_V2) {
+			INC(w->stats.proxy_untrusted);
+			return -1;
+		}
+		if (g == NET_SNIFF_NEED_MORE && c->rx_len < 16)
+			return 0;
+		c->proxy = 0;
+		return 1;
+	}
+	struct proxy_info pi;
+	size_t consumed;
+	int ret = proxy_parse(c->rx, c->rx_len, &pi, &consumed);
+	if (ret == SINKD_EAGAIN && c->rx_len < TCP_RX_SIZE)
+		return 0;
+	if (ret != 0) {
+		INC(w->stats.proxy_bad);
+		return -1;
+	}
+	INC(w->stats.proxy_accepted);
+	if (pi.has_addr) {
+		c->via = c->peer;
+		c->peer = pi.src;
+		c->proxied = true;
+	}
+	memmove(c->rx, c->rx + consumed, c->rx_len - consumed);
+	c->rx_len -= (uint16_t)consumed;
+	c->proxy = 0;
+	return 1;
+}
+
 /* Answer every complete message in rx while the tx buffer has room.
  * Returns false when the stream is unusable (bad length). */
 static bool conn_process(struct dns_worker *w, struct tcp_conn *c, const struct dns_data *data)
 {
+	if (c->proxy != 0) {
+		int p = conn_proxy(w, c);
+		if (p <= 0)
+			return p == 0;
+	}
 	size_t off = 0;
 	uint64_t now = dns_wall_ns();
 	while (c->rx_len - off >= 2) {
@@ -181,6 +227,10 @@ static bool conn_process(struct dns_worker *w, struct tcp_conn *c, const struct 
 		uint8_t *out = c->tx + c->tx_len + 2;
 		size_t len = dns_answer(&w->ctx, data, &qi, c->rx + off + 2, mlen, out,
 					TCP_TX_SIZE - c->tx_len - 2, &ev);
+		if (c->proxied) {
+			event_addr_from_sockaddr(&ev.proxy, (struct sockaddr *)&c->via);
+			ev.flags |= EVF_PROXIED;
+		}
 		if (ev.kind != 0)
 			dns_worker_record(w, &ev);
 		if (len > 0) {

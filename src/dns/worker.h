@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "dns/dns_internal.h"
+#include "net/net.h"
 
 #define UDP_BATCH 32
 #define UDP_RX_SIZE 4096
@@ -30,6 +31,9 @@ struct tcp_conn {
 	bool in_use;
 	bool want_out;			/* EPOLLOUT registered */
 	bool want_in;			/* EPOLLIN registered */
+	uint8_t proxy;			/* 0, 1 = header required, 2 = refused */
+	struct sockaddr_storage via;	/* the proxy's address when one was applied */
+	bool proxied;
 	uint16_t rx_len;
 	uint16_t tx_off, tx_len;
 	uint8_t rx[TCP_RX_SIZE];
@@ -68,6 +72,8 @@ struct dns_worker {
 
 struct dns_server {
 	struct sinkd_config cfg;
+	struct net_cidr trusted[16];	/* [proxy] trusted, when proxy_protocol */
+	unsigned n_trusted;
 	struct dns_data *data;		/* RCU-protected (urcu-qsbr) */
 	struct dns_rrl *rrl;
 	struct pipeline *pipe;
@@ -78,6 +84,9 @@ struct dns_server {
 };
 
 uint64_t dns_mono_ms(void);
+
+/* True when peer is one of the trusted PROXY-protocol senders. */
+bool dns_proxy_trusted(const struct dns_server *srv, const struct sockaddr_storage *peer);
 uint64_t dns_wall_ns(void);
 
 /* Push the event filled in *ev into the worker's ring (or count a drop). */

@@ -124,11 +124,14 @@ static void print_totals(const struct serve *s)
 	pipeline_stats(s->pipe, &p);
 	log_info("stopped: %llu queries, %llu answered (%llu refused, %llu formerr), "
 		 "%llu rrl-dropped, %llu rrl-slipped, %llu malformed drops; "
+		 "PROXY %llu applied, %llu bad, %llu untrusted; "
 		 "events stored %llu, dropped (queue full) %llu, lost (store) %llu",
 		 (unsigned long long)t.queries, (unsigned long long)t.answered,
 		 (unsigned long long)t.refused, (unsigned long long)t.formerr,
 		 (unsigned long long)t.rrl_dropped, (unsigned long long)t.rrl_slipped,
 		 (unsigned long long)(t.drop_short + t.drop_response),
+		 (unsigned long long)t.proxy_accepted, (unsigned long long)t.proxy_bad,
+		 (unsigned long long)t.proxy_untrusted,
 		 (unsigned long long)p.events_stored, (unsigned long long)t.events_dropped,
 		 (unsigned long long)p.events_store_failed);
 	if (s->capture != NULL) {
@@ -136,12 +139,14 @@ static void print_totals(const struct serve *s)
 		capture_totals(s->capture, &c);
 		log_info("capture: %llu connections, %llu requests (%llu not HTTP, %llu bad, "
 			 "%llu too large), %llu evicted idle, %llu evicted slow, %llu refused "
-			 "per source, %llu events dropped",
+			 "per source, %llu events dropped; PROXY %llu applied, %llu bad, "
+			 "%llu untrusted",
 			 (unsigned long long)c.accepted, (unsigned long long)c.requests,
 			 (unsigned long long)c.not_http, (unsigned long long)c.bad_request,
 			 (unsigned long long)c.header_too_large, (unsigned long long)c.evicted_idle,
 			 (unsigned long long)c.evicted_slow, (unsigned long long)c.per_source_refused,
-			 (unsigned long long)c.events_dropped);
+			 (unsigned long long)c.events_dropped, (unsigned long long)c.proxy_accepted,
+			 (unsigned long long)c.proxy_bad, (unsigned long long)c.proxy_untrusted);
 	}
 }
 
