@@ -7,7 +7,7 @@ BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps build build-asan run test test-asan bench-dns bench-store bench-domains format clean
+.PHONY: all deps build build-asan run test test-asan bench-dns bench-http bench-store bench-domains format clean
 
 all: build
 
@@ -35,6 +35,10 @@ test: build build-asan
 bench-dns: build
 	@scripts/install-deps.sh --bench
 	@bench/dns/run.sh $(BUILD)/sinkd
+
+bench-http: build
+	@scripts/install-deps.sh --bench
+	@bench/http/run.sh $(BUILD)/sinkd
 
 bench-store: build
 	@./$(BUILD)/bench_store

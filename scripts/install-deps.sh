@@ -8,7 +8,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config libhttp-parser-dev
   libknot-dev libinih-dev liburcu-dev libsqlite3-dev libidn2-dev libssl-dev libc-ares-dev)
 test_pkgs=(libcmocka-dev python3 python3-pytest dnsutils knot-dnsutils sqlite3 iproute2
   nsd unbound)
-bench_pkgs=(nsd knot knot-module-dnstap dnsperf)
+bench_pkgs=(nsd knot knot-module-dnstap dnsperf wrk nginx-light)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [ "${1:-}" = "--bench" ]; then
