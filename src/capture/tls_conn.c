@@ -66,12 +66,23 @@ static void on_message(int write_p, int version, int content_type, const void *b
 		return; /* a second ClientHello (after HelloRetryRequest) */
 	if (tls_clienthello_parse_handshake(buf, len, w->hello) != 0) {
 		snprintf(ev->proto, sizeof(ev->proto), "tls-malformed");
+		const char *why = w->hello->reason != NULL ? w->hello->reason : "malformed";
+		add_section(w, c, EVP_TLS_HELLO, why, strlen(why));
 		return;
 	}
 	snprintf(ev->proto, sizeof(ev->proto), "tls");
-	snprintf(ev->qname, sizeof(ev->qname), "%s", w->hello->sni);
-	for (char *p = ev->qname; *p != '\0'; p++)
-		*p = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+	/* SNI is raw client bytes: lowercase, and anything that cannot be in a
+	 * host name becomes '?' (the escaped original is in the summary). */
+	size_t n = 0;
+	for (size_t i = 0; i < w->hello->sni_len && n + 1 < sizeof(ev->qname); i++) {
+		unsigned char ch = (unsigned char)w->hello->sni[i];
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (unsigned char)(ch - 'A' + 'a');
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+			  ch == '.' || ch == '_';
+		ev->qname[n++] = ok ? (char)ch : '?';
+	}
+	ev->qname[n] = '\0';
 	if (ev->qname[0] != '\0') {
 		const struct domain_registry *reg = dns_server_registry(w->cap->dns);
 		long z = reg != NULL ? domains_match_name(reg, ev->qname) : -1;
