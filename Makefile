@@ -1,3 +1,4 @@
+SHELL := /bin/bash
 # The two commands of the README, plus the usual helpers.
 #   make run    install what is missing, build, start `sinkd serve` on defaults
 #   make test   install what is missing, build (plain and ASan+UBSan), run every test
@@ -7,7 +8,11 @@ BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps build build-asan run test test-asan bench-dns bench-http bench-store bench-domains format clean
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(notdir $(basename $(wildcard fuzz/fuzz_*.c)))
+
+.PHONY: all deps build build-asan build-fuzz fuzz fuzz-smoke run test test-asan bench-dns bench-http bench-store bench-domains format clean
 
 all: build
 
@@ -22,6 +27,27 @@ build-asan: deps
 	@cmake -S . -B $(BUILD_SAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSINKD_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_SAN) -j $(JOBS)
 
+build-fuzz: deps
+	@CC=clang cmake -S . -B $(BUILD_FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSINKD_SANITIZE=ON \
+		-DSINKD_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target $(FUZZ_TARGETS)
+
+# Run every fuzz target under libFuzzer for FUZZ_SECONDS on a scratch copy of
+# its seed corpus (new inputs land in $(BUILD_FUZZ)/corpus/, never in fuzz/).
+fuzz: build-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD_FUZZ)/corpus/$$t; \
+		echo "== $$t ($(FUZZ_SECONDS) s)"; \
+		./$(BUILD_FUZZ)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 $(BUILD_FUZZ)/corpus/$$t fuzz/$$t.in 2>&1 \
+			| grep -E "^(stat::number_of_executed_units|stat::new_units_added|==[0-9]+==ERROR)|Done" \
+			|| true; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=8
+
 run: build
 	./$(BUILD)/sinkd serve
 
@@ -31,6 +57,8 @@ test: build build-asan
 	@echo "== tests, ASan+UBSan build"
 	@cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j 2
+	@echo "== fuzz targets under libFuzzer, 8 s each"
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 bench-dns: build
 	@scripts/install-deps.sh --bench

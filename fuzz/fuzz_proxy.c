@@ -5,8 +5,8 @@
  *   clang -g -fsanitize=fuzzer,address -D_GNU_SOURCE -Isrc fuzz/fuzz_proxy.c \
  *     src/net/proxy.c src/net/sniff.c src/core/error.c -o /tmp/fzp
  *   /tmp/fzp -max_total_time=60 fuzz/fuzz_proxy.in/
- * Replay or AFL (file argument): add -DSINKD_FUZZ_STANDALONE and drop
- * "fuzzer," from -fsanitize; run /tmp/fzp FILE... */
+ * Replay (files or directories): the fuzz_proxy binary of a normal build
+ * (fuzz/main.c); `make fuzz` runs it under libFuzzer. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,24 +95,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(copy);
 	return 0;
 }
-
-#ifdef SINKD_FUZZ_STANDALONE
-#include <stdio.h>
-
-int main(int argc, char **argv)
-{
-	static uint8_t buf[1 << 20];
-
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		if (f == NULL) {
-			perror(argv[i]);
-			return 1;
-		}
-		size_t n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(buf, n);
-	}
-	return 0;
-}
-#endif
