@@ -36,8 +36,8 @@ $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 # Debian starts packaged daemons on install where an init system runs; the
 # benchmarks and the monitor tests start their own instances on their own ports.
-for svc in nsd knot unbound; do
-  if [[ " ${missing[*]} " == *" $svc "* ]] && command -v systemctl >/dev/null 2>&1; then
+for svc in nsd knot unbound nginx; do
+  if [[ " ${missing[*]} " == *" $svc"* ]] && command -v systemctl >/dev/null 2>&1; then
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
   fi
 done
