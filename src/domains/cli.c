@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "domains/domains.h"
 #include "domains/domains_internal.h"
+#include "monitor/monitor.h"
 
 struct cli_opts {
 	const char *config;
@@ -30,6 +31,8 @@ static void usage(FILE *out)
 	      "  remove NAME...                   remove domains\n"
 	      "  import FILE                      merge another list or CSV file\n"
 	      "  export [--format list|csv|json]  write the list to stdout\n"
+	      "  check [--all | DOMAIN...]        delegation, answers and expiry of each domain\n"
+	      "                                   (sinkd domains check --help)\n"
 	      "\n"
 	      "The file is [domains] file of the configuration (-c CONFIG, else the\n"
 	      "embedded defaults) unless --file PATH is given. Changes are atomic and\n"
@@ -234,7 +237,10 @@ int domains_cli(int argc, char **argv)
 {
 	struct cli_opts o;
 	char path[CONFIG_PATH_MAX];
-	int rc = parse_opts(argc, argv, &o);
+	int rc = monitor_cli(argc, argv); /* `check`: src/monitor; -1 for the others */
+	if (rc >= 0)
+		return rc;
+	rc = parse_opts(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
 	if (o.nargs == 0)

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "dns/dns.h"
 #include "domains/domains.h"
+#include "monitor/monitor.h"
 #include "net/net.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
@@ -31,6 +32,7 @@ struct serve {
 	struct pipeline *pipe;
 	struct dns_rrl *rrl;
 	struct dns_server *dns;
+	struct monitor *monitor;	/* NULL: [monitor] enabled = no */
 	struct capture *capture;
 };
 
@@ -91,6 +93,7 @@ static void reload(struct serve *s)
 	}
 	warn_restart_needed(&s->cfg, &cfg);
 	dns_data_free(dns_server_set_data(s->dns, data));
+	monitor_reload(s->monitor, &cfg);
 	log_info("reload: done, %zu seized domains", domains_count(dns_data_registry(data)));
 }
 
@@ -191,11 +194,16 @@ static int serve_run(struct serve *s)
 	ret = capture_new(&s->capture, &s->cfg, s->pipe, s->cfg.workers, s->dns);
 	if (ret != 0)
 		return ret;
+	ret = monitor_new(&s->monitor, &s->cfg); /* its store handle: before the drop */
+	if (ret != 0)
+		return ret;
 	ret = net_drop_privileges(s->cfg.user);
 	if (ret == 0)
 		ret = pipeline_start(s->pipe);
 	if (ret == 0)
 		ret = dns_server_start(s->dns);
+	if (ret == 0)
+		ret = monitor_start(s->monitor);
 	if (ret == 0)
 		ret = capture_start(s->capture);
 	if (ret != 0)
@@ -210,6 +218,7 @@ fail:
 static void serve_stop(struct serve *s)
 {
 	struct dns_data *data = NULL;
+	monitor_free(s->monitor);
 	capture_stop(s->capture);
 	if (s->dns != NULL) {
 		dns_server_stop(s->dns);

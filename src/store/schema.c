@@ -99,6 +99,23 @@ static const char sql_v1[] =
 						      " LEFT JOIN labels m ON m.id = e.msg_type_id"
 						      " LEFT JOIN labels b ON b.id = e.bot_id;";
 
+/* The domain monitor's state changes (src/store/monitor.c). */
+static const char sql_domain_status[] =
+    "CREATE TABLE IF NOT EXISTS domain_status ("
+    " id INTEGER PRIMARY KEY,"
+    " ts INTEGER NOT NULL,"
+    " domain TEXT NOT NULL,"
+    " old_state TEXT,"
+    " new_state TEXT NOT NULL,"
+    " details TEXT NOT NULL,"
+    " source TEXT NOT NULL"
+    ");"
+    "CREATE INDEX IF NOT EXISTS domain_status_domain ON domain_status(domain, id);"
+    "CREATE VIEW IF NOT EXISTS domain_status_v AS SELECT id,"
+    " strftime('%Y-%m-%dT%H:%M:%SZ', ts, 'unixepoch') AS time, domain, old_state,"
+    " new_state, json_extract(details, '$.summary') AS summary, source"
+    " FROM domain_status;";
+
 struct migration {
 	const char *what;
 	const char *sql;
@@ -106,6 +123,7 @@ struct migration {
 
 static const struct migration migrations[] = {
     {"names, labels, dns_minute, events", sql_v1},
+    {"domain_status (domain monitor state changes)", sql_domain_status},
 };
 
 int store_schema_version(void) { return (int)(sizeof(migrations) / sizeof(migrations[0])); }

@@ -97,4 +97,22 @@ void store_stats(struct store *st, struct store_stats *out);
  *  [--limit N] [--format table|csv|json] [-c FILE | --db PATH]`. */
 int events_cli(int argc, char **argv);
 
+/* One domain's state for store_status_record (the domain monitor). */
+struct store_status {
+	const char *domain;		/* seized zone, no final dot */
+	const char *state;		/* "ok", "drifted", ... */
+	const char *details;		/* JSON object */
+	char previous[16];		/* out: last recorded state ("" = none) */
+	bool changed;			/* out: a row was added */
+};
+
+/* Compare each row with its domain's last recorded state (table
+ * domain_status) and add a row (ts, domain, old state, new state, details,
+ * source) for every one that differs, all in one transaction. ts is Unix
+ * seconds; source says who checked ("sinkd serve", "sinkd domains check").
+ * 0, SINKD_EINVAL (read-only handle) or SINKD_ESTORE (rolled back: nothing
+ * recorded, every changed false). */
+int store_status_record(struct store *st, int64_t ts, const char *source,
+			struct store_status *rows, size_t n);
+
 #endif
