@@ -55,8 +55,14 @@ class Sinkd:
         self.proc = None
         # Keys from `extra` replace the harness defaults; repeated keys in
         # `extra` (listen, sinkhole, ...) stay repeated.
+        # Every listener on ports of its own, so instances never collide.
+        self.http_port, self.tls_port, self.any_port = free_port(), free_port(), free_port()
         sections = {"server": [("workers", str(workers))],
                     "dns": [("listen", f"127.0.0.1:{self.port}")],
+                    "http": [("listen", f"127.0.0.1:{self.http_port}")],
+                    "tls": [("listen", f"127.0.0.1:{self.tls_port}")],
+                    "catchall": [("tcp", f"127.0.0.1:{self.any_port}"),
+                                 ("udp", f"127.0.0.1:{self.any_port}")],
                     "rrl": [("enabled", "yes" if rrl else "no")],
                     "domains": [("file", domains_file)],
                     "store": [("path", str(self.db)), ("commit_interval_ms", "200")]}

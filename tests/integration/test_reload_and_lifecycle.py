@@ -142,17 +142,24 @@ def test_default_serve_prints_where(tmp_path):
     """`sinkd serve` with no arguments: loopback 5353, Waledac list, ./sinkd.db."""
     import subprocess
     from conftest import SINKD
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.bind(("127.0.0.1", 5353))
-    except OSError:
-        pytest.skip("port 5353 is taken on this machine")
-    finally:
-        probe.close()
+    for port, kind in ((5353, socket.SOCK_DGRAM), (8080, socket.SOCK_STREAM),
+                       (8443, socket.SOCK_STREAM), (9000, socket.SOCK_STREAM)):
+        probe = socket.socket(socket.AF_INET, kind)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            pytest.skip(f"default port {port} is taken on this machine")
+        finally:
+            probe.close()
     p = subprocess.Popen([SINKD, "serve"], cwd=tmp_path, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)
     try:
-        lines = [p.stdout.readline() for _ in range(6)]
+        lines = []
+        while len(lines) < 30 and not any(l.startswith("  store ") for l in lines):
+            line = p.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
         first = next(i for i, l in enumerate(lines) if "serving" in l)
         assert "serving 273 seized domains" in lines[first]
         rest = lines[first + 1:]
