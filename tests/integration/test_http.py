@@ -28,10 +28,9 @@ def body_of(s, sha256_hex):
         db.close()
 
 
-def curl(s, *args):
-    p = subprocess.run(["curl", "-s", "-S", "--max-time", "10", *args], capture_output=True,
-                       timeout=30)
-    return p
+def curl(s, *args, input=None):
+    return subprocess.run(["curl", "-s", "-S", "--max-time", "10", *args], capture_output=True,
+                          timeout=30, input=input)
 
 
 @pytest.fixture
@@ -220,8 +219,11 @@ def test_ten_thousand_idle_connections_do_not_block_checkins(web):
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 12000), hard))
     idle = []
     try:
-        for _ in range(10000):
+        # From 40 other addresses (250 each, under max_per_source), like a
+        # slowloris botnet; the check-in comes from 127.0.0.1.
+        for i in range(10000):
             c = socket.socket()
+            c.bind((f"127.0.1.{1 + i % 40}", 0))
             c.setblocking(False)
             c.connect_ex(("127.0.0.1", web.http_port))
             idle.append(c)
