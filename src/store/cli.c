@@ -1,5 +1,6 @@
 /* `sinkd events`: list recorded events and DNS aggregates, newest first.
- * Exit status: 0 ok, 1 store or config error, 2 bad usage. */
+ * Exit status: 0 ok (also when the scan budget cut a filtered walk short:
+ * said on stderr), 1 store or config error, 2 bad usage. */
 #include "store/store_internal.h"
 
 #include "core/config.h"
@@ -22,10 +23,13 @@ struct events_opts {
 static const char usage_text[] =
     "usage: sinkd events [--since T] [--until T] [--domain NAME] [--ip ADDR]\n"
     "                    [--type dns|http|tls|raw|QTYPE] [--limit N]\n"
-    "                    [--format table|csv|json] [--db PATH | -c CONFIG]\n"
+    "                    [--format table|csv|json] [--scan-max N]\n"
+    "                    [--db PATH | -c CONFIG]\n"
     "\n"
     "Newest first. T is RFC 3339 (2026-11-25T08:00:00Z), a date (2026-11-25, UTC)\n"
     "or a duration ago (90s, 15m, 2h, 7d, 1w). --limit defaults to 100 (max 100000).\n"
+    "--domain, --ip and DNS types test rows newest first, at most --scan-max of\n"
+    "them (default 2000000) on each side: narrow --since/--until to go further back.\n"
     "The store is --db PATH, else [store] path of CONFIG, else the default path.\n";
 
 static uint64_t now_ns(void)
@@ -57,6 +61,16 @@ static int parse_limit(const char *value, size_t *out)
 	if (value[0] < '0' || value[0] > '9' || *end != '\0' || n < 1 || n > STORE_LIMIT_MAX)
 		return bad_value("--limit", value, "expected a number from 1 to 100000");
 	*out = (size_t)n;
+	return 0;
+}
+
+static int parse_scan_max(const char *value, uint64_t *out)
+{
+	char *end;
+	unsigned long long n = strtoull(value, &end, 10);
+	if (value[0] < '0' || value[0] > '9' || *end != '\0' || n < 1 || n > 1000000000000ull)
+		return bad_value("--scan-max", value, "expected a number of rows from 1 to 10^12");
+	*out = n;
 	return 0;
 }
 
@@ -104,6 +118,8 @@ static int parse_value(struct events_opts *o, int opt, const char *arg)
 		return parse_limit(arg, &o->f.limit);
 	case 'f':
 		return parse_format(arg, &o->format);
+	case 'S':
+		return parse_scan_max(arg, &o->f.scan_max);
 	case 'd':
 		return parse_domain(o, arg);
 	case 'b':
@@ -142,6 +158,7 @@ static int parse_args(int argc, char **argv, struct events_opts *o)
 	    {"type", required_argument, NULL, 't'},
 	    {"limit", required_argument, NULL, 'l'},
 	    {"format", required_argument, NULL, 'f'},
+	    {"scan-max", required_argument, NULL, 'S'},
 	    {"db", required_argument, NULL, 'b'},
 	    {"config", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
@@ -198,9 +215,25 @@ static int print_cb(const struct store_row *row, void *ctx)
 	return ferror(pc->out) ? 1 : 0;
 }
 
+/* The budget stopped a filtered walk: the rows shown are right, older
+ * ones were not searched. One line on stderr says where and what to do. */
+static void report_stop(const struct store_scan *scan)
+{
+	char when[40];
+	time_t s = (time_t)(scan->stopped_ns / 1000000000ull);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr,
+		"sinkd events: scanned %llu rows, stopped: nothing older than %s was searched "
+		"(narrow --since, or raise --scan-max)\n",
+		(unsigned long long)scan->scanned, when);
+}
+
 static int run(const struct events_opts *o, const char *path)
 {
 	struct store *st = NULL;
+	struct store_scan scan = {0};
 	struct print_ctx pc = {stdout, o->format};
 	int ret = store_open(&st, path, true);
 	if (ret == SINKD_ENOENT) {
@@ -215,7 +248,7 @@ static int run(const struct events_opts *o, const char *path)
 		return 1;
 	}
 	store_print_header(stdout, o->format);
-	ret = store_query(st, &o->f, print_cb, &pc);
+	ret = store_query_scan(st, &o->f, print_cb, &pc, &scan);
 	store_close(st);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "sinkd events: write error on standard output\n");
@@ -226,6 +259,8 @@ static int run(const struct events_opts *o, const char *path)
 			sinkd_strerror(ret));
 		return 1;
 	}
+	if (scan.stopped)
+		report_stop(&scan);
 	return 0;
 }
 

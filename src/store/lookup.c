@@ -1,4 +1,4 @@
-/* Lookup tables for repeated strings (names: qnames and zones; labels:
+/* Lookup tables for repeated strings (zones: seized zones; labels:
  * family, message type, bot id), Pi-hole FTL style: hot tables store the
  * integer id. A direct-mapped cache in the writer handle answers repeated
  * strings without touching SQLite; a collision simply evicts. */

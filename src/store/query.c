@@ -1,23 +1,28 @@
 /* store_query: individual events and DNS per-minute aggregates, merged
- * newest first. Each side is one statement that walks an index in time
- * order (ORDER BY ... DESC LIMIT), stepped lazily, so a query touches about
- * `limit` matching index entries per side. */
+ * newest first. Each side is one statement that walks its table in time
+ * order (ORDER BY key DESC LIMIT), stepped lazily: without a filter a query
+ * touches about `limit` rows per side; a filter without an index tests
+ * rows in time order until the limit is filled or the side's scan budget
+ * (sinkd_scan) runs out. */
 #include "store/store_internal.h"
 
 #include "core/error.h"
+#include "core/log.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #define NS_PER_S 1000000000ull
+#define ID_SLACK_NS 1000000 /* ids are at most this much later than ts_ns */
 
 /* A store_filter resolved against the store. */
 struct plan {
 	int64_t since_ns, until_ns;
 	int64_t agg_since_ns; /* since_ns, or later when events fill the limit */
-	int64_t name_id;
-	bool by_name, by_zone;
+	int64_t zone_id;
+	bool by_zone, by_qname;
+	char qname[EVENT_QNAME_MAX];
 	bool by_ip;
 	uint8_t ip[16];
 	uint8_t kind; /* 0 = any */
@@ -32,6 +37,36 @@ struct cursor {
 	struct store_row row;
 };
 
+/* sinkd_scan(side, time): true while the statement's scan budget lasts.
+ * It is the first WHERE term and reads only the key it walks (event id,
+ * aggregate minute), so SQLite tests it on every entry walked, before the
+ * other filters. Over budget it fails the statement. */
+static void sql_scan_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store_scan_state *sc = sqlite3_user_data(ctx);
+	int side = sqlite3_value_int(argv[0]);
+	if (side < 0 || side >= STORE_SCAN_SIDES) {
+		sqlite3_result_error(ctx, "sinkd_scan: bad side", -1);
+		return;
+	}
+	if (++sc->n[side] <= sc->max) {
+		sqlite3_result_int(ctx, 1);
+		return;
+	}
+	sc->n[side]--; /* the row over budget was not examined */
+	sc->stopped[side] = true;
+	sc->stop_time[side] = sqlite3_value_int64(argv[1]);
+	sqlite3_result_error(ctx, "scan budget exhausted", -1);
+}
+
+int store_query_register(struct store *st)
+{
+	if (sqlite3_create_function_v2(st->db, "sinkd_scan", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+				       &st->scan, sql_scan_fn, NULL, NULL, NULL) != SQLITE_OK)
+		return store_sql_error(st, "register sinkd_scan");
+	return 0;
+}
+
 static void append(char *buf, size_t len, const char *fmt, const char *arg)
 {
 	size_t used = strlen(buf);
@@ -41,25 +76,27 @@ static void append(char *buf, size_t len, const char *fmt, const char *arg)
 /* WHERE terms shared by both sides; `p` is the table alias prefix. */
 static void where_common(const struct plan *pl, char *sql, size_t len, const char *p)
 {
-	if (pl->by_name)
-		append(sql, len, pl->by_zone ? " AND %szone_id = :name" : " AND %sqname_id = :name",
-		       p);
+	if (pl->by_zone)
+		append(sql, len, " AND %szone_id = :zone", p);
+	if (pl->by_qname)
+		append(sql, len, " AND %sqname = :qname", p);
 	if (pl->qtype >= 0)
 		append(sql, len, " AND %sqtype = :qtype", p);
 }
 
-static void sql_events(const struct plan *pl, char *sql, size_t len)
+static void sql_events(const struct plan *pl, enum store_scan_side side, char *sql, size_t len)
 {
 	snprintf(sql, len,
 		 "SELECT e.ts_ns, e.kind, e.transport, e.flags, e.worker, e.src_ip, e.src_port,"
-		 " e.dst_ip, e.dst_port, z.name, q.name, e.qtype, e.qclass, e.rcode, e.msg_size,"
+		 " e.dst_ip, e.dst_port, z.name, e.qname, e.qtype, e.qclass, e.rcode, e.msg_size,"
 		 " e.ecs_family, e.ecs_prefix, e.ecs_addr, f.name, m.name, b.name, e.country, e.asn"
-		 " FROM events e LEFT JOIN names z ON z.id = e.zone_id"
-		 " LEFT JOIN names q ON q.id = e.qname_id"
+		 " FROM events e LEFT JOIN zones z ON z.id = e.zone_id"
 		 " LEFT JOIN labels f ON f.id = e.family_id"
 		 " LEFT JOIN labels m ON m.id = e.msg_type_id"
 		 " LEFT JOIN labels b ON b.id = e.bot_id"
-		 " WHERE e.ts_ns >= :since AND e.ts_ns < :until");
+		 " WHERE sinkd_scan(%d, e.id) AND e.id >= :since AND e.id < :until_key"
+		 " AND e.ts_ns >= :since AND e.ts_ns < :until",
+		 (int)side);
 	where_common(pl, sql, len, "e.");
 	if (pl->by_ip)
 		append(sql, len, "%s", " AND e.src_ip = :ip");
@@ -71,20 +108,29 @@ static void sql_events(const struct plan *pl, char *sql, size_t len)
 		       pl->kind == EVENT_HTTP  ? "2"
 		       : pl->kind == EVENT_TLS ? "3"
 					       : "4");
-	append(sql, len, "%s", " ORDER BY e.ts_ns DESC LIMIT :limit");
+	append(sql, len, "%s", " ORDER BY e.id DESC LIMIT :limit");
 }
 
 static void sql_aggs(const struct plan *pl, char *sql, size_t len)
 {
 	snprintf(sql, len,
-		 "SELECT d.minute, d.resolver, z.name, q.name, d.qtype, d.rcode,"
-		 " d.count - d.logged FROM dns_minute d"
-		 " LEFT JOIN names z ON z.id = d.zone_id LEFT JOIN names q ON q.id = d.qname_id"
-		 " WHERE d.minute >= :since AND d.minute < :until AND d.count > d.logged");
+		 "SELECT d.minute, d.resolver, z.name, d.qname, d.qtype, d.rcode,"
+		 " d.count - d.logged FROM dns_minute d LEFT JOIN zones z ON z.id = d.zone_id"
+		 " WHERE sinkd_scan(%d, d.minute) AND d.minute >= :since AND d.minute < :until"
+		 " AND d.count > d.logged",
+		 (int)STORE_SCAN_AGGS);
 	where_common(pl, sql, len, "d.");
 	if (pl->by_ip)
 		append(sql, len, "%s", " AND d.resolver = :ip");
 	append(sql, len, "%s", " ORDER BY d.minute DESC LIMIT :limit");
+}
+
+static void sql_side(const struct plan *pl, bool aggs, char *sql, size_t len)
+{
+	if (aggs)
+		sql_aggs(pl, sql, len);
+	else
+		sql_events(pl, STORE_SCAN_EVENTS, sql, len);
 }
 
 static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
@@ -104,8 +150,15 @@ static void bind_plan(sqlite3_stmt *s, const struct plan *pl, bool aggs)
 {
 	bind_named_int(s, ":since", aggs ? ns_to_s_ceil(pl->agg_since_ns) : pl->since_ns);
 	bind_named_int(s, ":until", aggs ? ns_to_s_ceil(pl->until_ns) : pl->until_ns);
-	bind_named_int(s, ":name", pl->name_id);
+	/* An id is its event's time, or a few ns later when that was taken. */
+	int64_t until_key =
+	    pl->until_ns > INT64_MAX - ID_SLACK_NS ? INT64_MAX : pl->until_ns + ID_SLACK_NS;
+	bind_named_int(s, ":until_key", until_key);
+	bind_named_int(s, ":zone", pl->zone_id);
 	bind_named_int(s, ":qtype", pl->qtype);
+	int q = sqlite3_bind_parameter_index(s, ":qname");
+	if (q > 0)
+		sqlite3_bind_text(s, q, pl->qname, -1, SQLITE_STATIC);
 	bind_named_int(s, ":limit", (int64_t)pl->limit);
 	int i = sqlite3_bind_parameter_index(s, ":ip");
 	if (i > 0)
@@ -115,10 +168,7 @@ static void bind_plan(sqlite3_stmt *s, const struct plan *pl, bool aggs)
 static int prepare_side(struct store *st, const struct plan *pl, bool aggs, sqlite3_stmt **out)
 {
 	char sql[2048];
-	if (aggs)
-		sql_aggs(pl, sql, sizeof(sql));
-	else
-		sql_events(pl, sql, sizeof(sql));
+	sql_side(pl, aggs, sql, sizeof(sql));
 	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
 		return store_sql_error(st, "prepare query");
 	bind_plan(*out, pl, aggs);
@@ -182,6 +232,8 @@ static void decode_agg(sqlite3_stmt *s, struct store_row *row)
 	row->count = (uint64_t)sqlite3_column_int64(s, 6);
 }
 
+/* Step a cursor. A statement stopped by its scan budget is not an error:
+ * the cursor just ends (the caller reads st->scan). */
 static int cursor_next(struct store *st, struct cursor *c, bool aggs)
 {
 	if (c->stmt == NULL) {
@@ -197,17 +249,21 @@ static int cursor_next(struct store *st, struct cursor *c, bool aggs)
 			decode_event(c->stmt, &c->row);
 		return 0;
 	}
-	return rc == SQLITE_DONE ? 0 : store_sql_error(st, "query");
+	if (rc == SQLITE_DONE || st->scan.stopped[aggs ? STORE_SCAN_AGGS : STORE_SCAN_EVENTS])
+		return 0;
+	return store_sql_error(st, "query");
 }
 
 /* When events alone fill the limit, aggregates older than the limit-th
  * newest event cannot be shown: bound the aggregate side to that window
- * (in every_query mode most aggregates are skipped as already logged). */
+ * (in every_query mode most aggregates are skipped as already logged).
+ * Out of budget, the aggregate side simply stays unbounded (and has its
+ * own budget). */
 static int bound_aggs_by_events(struct store *st, struct plan *pl)
 {
 	char sql[2048], outer[2200];
 	sqlite3_stmt *s = NULL;
-	sql_events(pl, sql, sizeof(sql));
+	sql_events(pl, STORE_SCAN_BOUND, sql, sizeof(sql));
 	snprintf(outer, sizeof(outer), "SELECT ts_ns FROM (%s) LIMIT 1 OFFSET %zu", sql,
 		 pl->limit - 1);
 	if (sqlite3_prepare_v2(st->db, outer, -1, &s, NULL) != SQLITE_OK)
@@ -220,45 +276,31 @@ static int bound_aggs_by_events(struct store *st, struct plan *pl)
 			pl->agg_since_ns = t;
 	}
 	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sql_error(st, "query bound");
-}
-
-static int name_is_zone(struct store *st, int64_t id, bool *yes)
-{
-	static const char sql[] = "SELECT EXISTS(SELECT 1 FROM dns_minute WHERE zone_id = ?1)"
-				  " OR EXISTS(SELECT 1 FROM events WHERE zone_id = ?1)";
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return store_sql_error(st, "prepare zone check");
-	sqlite3_bind_int64(s, 1, id);
-	int rc = sqlite3_step(s);
-	*yes = rc == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : store_sql_error(st, "zone check");
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE || st->scan.stopped[STORE_SCAN_BOUND])
+		return 0;
+	return store_sql_error(st, "query bound");
 }
 
 /* A seized zone matches everything under it; any other name matches rows
- * with exactly that qname. Unknown names match nothing. */
+ * with exactly that query name. */
 static int plan_domain(struct store *st, struct plan *pl, const char *domain)
 {
-	char name[EVENT_QNAME_MAX];
 	size_t len = strlen(domain);
 	if (len > 0 && domain[len - 1] == '.')
 		len--;
-	if (len >= sizeof(name)) {
+	if (len >= sizeof(pl->qname)) {
 		pl->want_events = pl->want_aggs = false;
 		return 0;
 	}
 	for (size_t i = 0; i < len; i++)
-		name[i] = (char)tolower((unsigned char)domain[i]);
-	name[len] = '\0';
-	int ret = store_lookup_find(st, "names", name, &pl->name_id);
-	if (ret == SINKD_ENOENT) {
-		pl->want_events = pl->want_aggs = false;
-		return 0;
-	}
-	pl->by_name = true;
-	return ret != 0 ? ret : name_is_zone(st, pl->name_id, &pl->by_zone);
+		pl->qname[i] = (char)tolower((unsigned char)domain[i]);
+	pl->qname[len] = '\0';
+	int ret = store_lookup_find(st, "zones", pl->qname, &pl->zone_id);
+	if (ret == 0)
+		pl->by_zone = true;
+	else if (ret == SINKD_ENOENT)
+		pl->by_qname = true;
+	return ret == SINKD_ENOENT ? 0 : ret;
 }
 
 static int64_t clamp_ns(uint64_t ns) { return ns > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ns; }
@@ -304,39 +346,91 @@ static int open_cursors(struct store *st, struct plan *pl, struct cursor *ev, st
 	return 0;
 }
 
-int store_query(struct store *st, const struct store_filter *f, store_row_cb cb, void *ctx)
+/* Rows older than this were not searched by a side that ran out of budget
+ * (0 = none): the merge must not show the other side's older rows as if
+ * the result were complete there. The aggregate side stops inside a minute
+ * whose other keys it has not seen: that whole minute is not complete. */
+static int64_t scan_floor_ns(const struct store_scan_state *sc)
+{
+	int64_t floor = 0;
+	if (sc->stopped[STORE_SCAN_EVENTS])
+		floor = sc->stop_time[STORE_SCAN_EVENTS];
+	if (sc->stopped[STORE_SCAN_AGGS]) {
+		int64_t t = (sc->stop_time[STORE_SCAN_AGGS] + 60) * (int64_t)NS_PER_S;
+		if (t > floor)
+			floor = t;
+	}
+	return floor;
+}
+
+static void scan_begin(struct store *st, const struct store_filter *f)
+{
+	memset(&st->scan, 0, sizeof(st->scan));
+	st->scan.max = f->scan_max != 0 ? f->scan_max : STORE_SCAN_MAX_DEFAULT;
+}
+
+static void scan_report(struct store *st, int64_t floor, struct store_scan *out)
+{
+	struct store_scan r = {.stopped = floor != 0, .stopped_ns = (uint64_t)floor};
+	for (int i = 0; i < STORE_SCAN_SIDES; i++)
+		r.scanned += st->scan.n[i];
+	if (out != NULL)
+		*out = r;
+	else if (r.stopped)
+		log_warn("store %s: query scanned %llu rows and stopped; rows older than %llu ns "
+			 "were not searched",
+			 st->path, (unsigned long long)r.scanned, (unsigned long long)r.stopped_ns);
+}
+
+int store_query_scan(struct store *st, const struct store_filter *f, store_row_cb cb, void *ctx,
+		     struct store_scan *scan)
 {
 	struct plan pl;
 	struct cursor ev = {0}, ag = {0};
+	int64_t floor = 0;
+	bool full = false; /* the limit was filled or the caller stopped */
+	scan_begin(st, f);
 	int ret = plan_filter(st, f, &pl);
 	if (ret != 0 || (!pl.want_events && !pl.want_aggs))
-		return ret;
+		goto done;
 	ret = open_cursors(st, &pl, &ev, &ag);
-	if (ret != 0)
-		goto fail;
-	for (size_t n = 0; n < pl.limit && (ev.live || ag.live); n++) {
+	for (size_t n = 0; ret == 0 && !full; n++) {
+		floor = scan_floor_ns(&st->scan);
+		if (n == pl.limit) {
+			full = true;
+			break;
+		}
+		if (!ev.live && !ag.live)
+			break;
 		bool take_event = ev.live && (!ag.live || ev.row.ev.ts_ns >= ag.row.ev.ts_ns);
 		struct cursor *c = take_event ? &ev : &ag;
-		if (cb(&c->row, ctx) != 0)
+		if ((int64_t)c->row.ev.ts_ns < floor)
 			break;
-		ret = cursor_next(st, c, !take_event);
-		if (ret != 0)
-			goto fail;
+		full = cb(&c->row, ctx) != 0;
+		if (!full)
+			ret = cursor_next(st, c, !take_event);
 	}
-fail:
+	floor = scan_floor_ns(&st->scan);
+done:
 	sqlite3_finalize(ev.stmt);
 	sqlite3_finalize(ag.stmt);
+	/* With the limit filled every row shown is one of the newest matches
+	 * (the merge never passes below a side's stop): nothing was missed. */
+	if (ret == 0)
+		scan_report(st, full ? 0 : floor, scan);
 	return ret;
+}
+
+int store_query(struct store *st, const struct store_filter *f, store_row_cb cb, void *ctx)
+{
+	return store_query_scan(st, f, cb, ctx, NULL);
 }
 
 static void explain_side(struct store *st, const struct plan *pl, bool aggs, char *out, size_t len)
 {
 	char sql[2048], eqp[2100];
 	sqlite3_stmt *s = NULL;
-	if (aggs)
-		sql_aggs(pl, sql, sizeof(sql));
-	else
-		sql_events(pl, sql, sizeof(sql));
+	sql_side(pl, aggs, sql, sizeof(sql));
 	snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sql);
 	if (sqlite3_prepare_v2(st->db, eqp, -1, &s, NULL) != SQLITE_OK)
 		return;

@@ -99,6 +99,95 @@ static const char sql_v1[] =
 						      " LEFT JOIN labels m ON m.id = e.msg_type_id"
 						      " LEFT JOIN labels b ON b.id = e.bot_id;";
 
+/* Version 3: the write path's budget (see docs/store.md). Query names are
+ * stored inline: flood names are nearly all new, and a lookup table made
+ * each one a probe plus two B-tree inserts. Seized zones repeat and keep a
+ * lookup table (`zones`, ids kept from `names`). An event's id is its time
+ * key (ts_ns, or the next free nanosecond), so the table is its own time
+ * index; the only index left is the partial one on non-DNS kinds.
+ * dns_minute keeps only its primary key, minute first, so new minutes
+ * append. Other filters walk time order under a row budget. The ids of old
+ * events are recomputed the way the writer assigns them: in (ts_ns, id)
+ * order, id = max(ts_ns, previous id + 1), written as a running maximum. */
+static const char sql_v3[] =
+    "DROP VIEW events_v;"
+    "DROP VIEW dns_minute_v;"
+    "ALTER TABLE events RENAME TO events_v1;"
+    "ALTER TABLE dns_minute RENAME TO dns_minute_v1;"
+    "CREATE TABLE zones (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "INSERT INTO zones(id, name) SELECT id, name FROM names WHERE id IN"
+    " (SELECT zone_id FROM dns_minute_v1 UNION SELECT zone_id FROM events_v1)"
+    " ORDER BY id;"
+    "CREATE TABLE dns_minute ("
+    " minute INTEGER NOT NULL,"
+    " resolver BLOB NOT NULL,"
+    " zone_id INTEGER NOT NULL,"
+    " qname TEXT NOT NULL,"
+    " qtype INTEGER NOT NULL,"
+    " rcode INTEGER NOT NULL,"
+    " count INTEGER NOT NULL,"
+    " logged INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (minute, resolver, qname, zone_id, qtype, rcode)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO dns_minute SELECT d.minute, d.resolver, d.zone_id, q.name, d.qtype,"
+    " d.rcode, d.count, d.logged FROM dns_minute_v1 d JOIN names q ON q.id = d.qname_id"
+    " ORDER BY d.minute, d.resolver, q.name, d.zone_id, d.qtype, d.rcode;"
+    "CREATE TABLE events ("
+    " id INTEGER PRIMARY KEY,"
+    " ts_ns INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL,"
+    " transport INTEGER NOT NULL,"
+    " flags INTEGER NOT NULL,"
+    " worker INTEGER NOT NULL,"
+    " src_ip BLOB NOT NULL,"
+    " src_port INTEGER NOT NULL,"
+    " dst_ip BLOB NOT NULL,"
+    " dst_port INTEGER NOT NULL,"
+    " zone_id INTEGER,"
+    " qname TEXT,"
+    " qtype INTEGER,"
+    " qclass INTEGER,"
+    " rcode INTEGER,"
+    " msg_size INTEGER,"
+    " ecs_family INTEGER,"
+    " ecs_prefix INTEGER,"
+    " ecs_addr BLOB,"
+    " family_id INTEGER,"
+    " msg_type_id INTEGER,"
+    " bot_id INTEGER,"
+    " country TEXT,"
+    " asn INTEGER"
+    ");"
+    "INSERT INTO events SELECT"
+    " e.r + MAX(e.ts_ns - e.r) OVER (ORDER BY e.ts_ns, e.id ROWS UNBOUNDED PRECEDING),"
+    " e.ts_ns, e.kind, e.transport, e.flags, e.worker, e.src_ip, e.src_port, e.dst_ip,"
+    " e.dst_port, e.zone_id, q.name, e.qtype, e.qclass, e.rcode, e.msg_size, e.ecs_family,"
+    " e.ecs_prefix, e.ecs_addr, e.family_id, e.msg_type_id, e.bot_id, e.country, e.asn"
+    " FROM (SELECT *, ROW_NUMBER() OVER (ORDER BY ts_ns, id) AS r FROM events_v1) e"
+    " LEFT JOIN names q ON q.id = e.qname_id ORDER BY e.ts_ns, e.id;"
+    "DROP TABLE events_v1;"
+    "DROP TABLE dns_minute_v1;"
+    "DROP TABLE names;"
+    "CREATE INDEX events_kind ON events(kind) WHERE kind <> 1;"
+    /* clang-format off */
+    "CREATE VIEW dns_minute_v AS SELECT"
+    " strftime('%Y-%m-%dT%H:%MZ', d.minute, 'unixepoch') AS time,"
+    " " IP_TEXT("d.resolver") " AS resolver,"
+    " z.name AS zone, d.qname, d.qtype, d.rcode, d.count, d.logged"
+    " FROM dns_minute d LEFT JOIN zones z ON z.id = d.zone_id;"
+    "CREATE VIEW events_v AS SELECT e.id,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', e.ts_ns / 1e9, 'unixepoch') AS time,"
+    " e.kind, e.transport, e.flags,"
+    " " IP_TEXT("e.src_ip") " AS src_ip, e.src_port,"
+    " " IP_TEXT("e.dst_ip") " AS dst_ip, e.dst_port,"
+    " z.name AS zone, e.qname, e.qtype, e.qclass, e.rcode, e.msg_size,"
+    " f.name AS family, m.name AS msg_type, b.name AS bot_id, e.country, e.asn"
+    " FROM events e LEFT JOIN zones z ON z.id = e.zone_id"
+    " LEFT JOIN labels f ON f.id = e.family_id"
+    " LEFT JOIN labels m ON m.id = e.msg_type_id"
+    " LEFT JOIN labels b ON b.id = e.bot_id;";
+/* clang-format on */
+
 /* The domain monitor's state changes (src/store/monitor.c). */
 static const char sql_domain_status[] =
     "CREATE TABLE IF NOT EXISTS domain_status ("
@@ -124,9 +213,17 @@ struct migration {
 static const struct migration migrations[] = {
     {"names, labels, dns_minute, events", sql_v1},
     {"domain_status (domain monitor state changes)", sql_domain_status},
+    {"inline query names, zones table, time-keyed events, primary keys only", sql_v3},
 };
 
 int store_schema_version(void) { return (int)(sizeof(migrations) / sizeof(migrations[0])); }
+
+const char *store_schema_sql(int version)
+{
+	if (version < 1 || version > store_schema_version())
+		return NULL;
+	return migrations[version - 1].sql;
+}
 
 static int read_int(struct store *st, const char *sql, int64_t *out)
 {
@@ -171,7 +268,7 @@ static int exec_sql(struct store *st, const char *sql, const char *what)
 }
 
 /* Apply migration `to` (1-based) unless another writer already did. */
-static int migrate_one(struct store *st, int to)
+static int migrate_one(struct store *st, int to, bool quiet)
 {
 	char bump[64], app_id[64];
 	int64_t version = to - 1;
@@ -188,8 +285,9 @@ static int migrate_one(struct store *st, int to)
 	    exec_sql(st, app_id, "set application id") != 0 ||
 	    exec_sql(st, "COMMIT", "commit migration") != 0)
 		goto fail;
-	log_info("store %s: schema migrated to version %d (%s)", st->path, to,
-		 migrations[to - 1].what);
+	if (!quiet)
+		log_info("store %s: schema migrated to version %d (%s)", st->path, to,
+			 migrations[to - 1].what);
 	return 0;
 fail:
 	log_err("store %s: migration to schema version %d failed, store left at version %lld",
@@ -211,9 +309,12 @@ int store_schema_open(struct store *st)
 			st->path, (long long)version, store_schema_version());
 		return SINKD_ESTORE;
 	}
+	/* A new file replays every migration: one line says it was created. */
 	for (int to = (int)version + 1; to <= store_schema_version(); to++) {
-		if (migrate_one(st, to) != 0)
+		if (migrate_one(st, to, version == 0) != 0)
 			return SINKD_ESTORE;
 	}
+	if (version == 0)
+		log_info("store %s: created (schema version %d)", st->path, store_schema_version());
 	return 0;
 }

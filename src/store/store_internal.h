@@ -10,10 +10,24 @@
 #include "store/store.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
-#define STORE_NAMES_CACHE_SLOTS 8192  /* power of two */
+#define STORE_ZONES_CACHE_SLOTS 8192  /* power of two */
 #define STORE_LABELS_CACHE_SLOTS 1024 /* power of two */
 #define STORE_LIMIT_DEFAULT 100
 #define STORE_LIMIT_MAX 100000
+#define STORE_SCAN_MAX_DEFAULT 2000000 /* rows per statement of a query */
+
+/* The statements of one query, each with its own scan budget. */
+enum store_scan_side { STORE_SCAN_EVENTS, STORE_SCAN_AGGS, STORE_SCAN_BOUND, STORE_SCAN_SIDES };
+
+/* Scan budget of the query in progress on a handle (one at a time): the
+ * SQL function sinkd_scan(side, time) counts every row a statement
+ * walks and fails the statement once it is over budget. */
+struct store_scan_state {
+	uint64_t max;
+	uint64_t n[STORE_SCAN_SIDES];
+	int64_t stop_time[STORE_SCAN_SIDES]; /* key (id, minute) of the row over budget */
+	bool stopped[STORE_SCAN_SIDES];
+};
 
 /* One slot of a lookup-table cache (direct mapped: a collision evicts). */
 struct store_lookup_slot {
@@ -32,12 +46,15 @@ struct store_lookup {
 	size_t n_slots;
 };
 
-/* Batch-local aggregate of DNS events, keyed like dns_minute. */
+/* A dns_minute key. The query name is borrowed from the batch being
+ * written (events or caller aggregates) for the duration of the call. */
 struct store_agg_key {
 	int64_t minute;
-	int64_t zone_id, qname_id;
+	int64_t zone_id;
 	uint8_t resolver[16];
 	uint16_t qtype, rcode;
+	uint16_t qname_len;
+	const char *qname;
 };
 
 struct store_agg_entry {
@@ -46,11 +63,29 @@ struct store_agg_entry {
 	uint32_t gen; /* == table gen: slot in use this batch */
 };
 
+/* Batch-local aggregate of DNS events (store_write), and the sorted
+ * upsert list both write paths hand to SQLite. */
 struct store_agg {
 	struct store_agg_entry *slots;
 	uint32_t *used; /* indexes of the slots in use, in order */
 	size_t cap, n_used;
 	uint32_t gen;
+	struct store_agg_entry *upserts; /* in primary-key order */
+	size_t upserts_cap;
+};
+
+#define STORE_ROWS_PER_INSERT 32 /* rows per multi-row INSERT */
+
+/* The event-row writer (rows.c): last_id is the largest id in `events`,
+ * in-order rows wait in pending until a multi-row INSERT is full. */
+struct store_rows {
+	sqlite3_stmt *insert_one, *insert_many;
+	int64_t last_id, last_id_at_begin;
+	struct {
+		const struct sinkd_event *ev;
+		int64_t id;
+	} pending[STORE_ROWS_PER_INSERT];
+	size_t n_pending;
 };
 
 struct store {
@@ -58,10 +93,12 @@ struct store {
 	char *path;
 	bool read_only;
 	sqlite3_stmt *begin, *commit, *rollback;
-	sqlite3_stmt *agg_upsert, *event_insert;
-	struct store_lookup names;  /* qnames and zones */
+	sqlite3_stmt *agg_upsert;
+	struct store_rows rows;
+	struct store_lookup zones;  /* seized zones */
 	struct store_lookup labels; /* family, message type, bot id */
 	struct store_agg agg;
+	struct store_scan_state scan;
 	struct {
 		atomic_uint_least64_t batches, batch_failures, events;
 		atomic_uint_least64_t event_rows, agg_upserts;
@@ -80,6 +117,9 @@ int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out);
 int store_schema_open(struct store *st);
 /* The schema version this binary writes (number of migrations). */
 int store_schema_version(void);
+/* The SQL of migration `version` (1-based), NULL when there is none; for
+ * tests that build an old store. */
+const char *store_schema_sql(int version);
 
 int store_lookup_init(struct store *st, struct store_lookup *lk, const char *table, size_t n_slots);
 void store_lookup_free(struct store_lookup *lk);
@@ -92,8 +132,21 @@ int store_lookup_find(struct store *st, const char *table, const char *text, int
 
 void store_agg_free(struct store_agg *agg);
 
+/* Event rows (rows.c), inside the caller's write transaction: begin at
+ * BEGIN, add each row, flush before COMMIT, rollback after ROLLBACK.
+ * 0 or SINKD_ESTORE (logged). */
+int store_rows_open(struct store *st);
+void store_rows_close(struct store *st);
+void store_rows_begin(struct store *st);
+int store_rows_add(struct store *st, const struct sinkd_event *ev);
+int store_rows_flush(struct store *st);
+void store_rows_rollback(struct store *st);
+
+/* Register the SQL functions queries use on the handle. 0 or SINKD_ESTORE. */
+int store_query_register(struct store *st);
+
 /* The SQLite query plan store_query would use for f, one line per step
- * ("events: SEARCH e USING INDEX events_zone (...)"), for tests. */
+ * ("events: SEARCH e USING INDEX events_ts (...)"), for tests. */
 int store_query_explain(struct store *st, const struct store_filter *f, char *out, size_t len);
 
 /* Parse a --type value: a kind name ("dns", "http", "tls", "raw") sets

@@ -1,6 +1,7 @@
-/* store_write: one transaction per batch. DNS events are first merged in
- * memory by (minute, resolver, zone, qname, qtype, rcode), so a batch of
- * identical queries costs one upsert; individual rows go to `events`. */
+/* store_write and store_write_aggs: one transaction per batch. DNS events
+ * are first merged in memory by (minute, resolver, zone, qname, qtype,
+ * rcode), so a batch of identical queries costs one upsert; aggregates are
+ * upserted in primary-key order; individual rows go to `events`. */
 #include "store/store_internal.h"
 
 #include "core/error.h"
@@ -24,10 +25,11 @@ static uint64_t agg_hash(const struct store_agg_key *k)
 	memcpy(&b, k->resolver + 8, 8);
 	uint64_t h = mix64(0, (uint64_t)k->minute);
 	h = mix64(h, (uint64_t)k->zone_id);
-	h = mix64(h, (uint64_t)k->qname_id);
 	h = mix64(h, a);
 	h = mix64(h, b);
 	h = mix64(h, ((uint64_t)k->qtype << 16) | k->rcode);
+	for (size_t i = 0; i < k->qname_len; i++)
+		h = (h ^ (uint8_t)k->qname[i]) * 0x100000001b3ull;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	return h ^ (h >> 33);
@@ -35,15 +37,75 @@ static uint64_t agg_hash(const struct store_agg_key *k)
 
 static bool agg_key_eq(const struct store_agg_key *x, const struct store_agg_key *y)
 {
-	return x->minute == y->minute && x->zone_id == y->zone_id && x->qname_id == y->qname_id &&
-	       x->qtype == y->qtype && x->rcode == y->rcode &&
-	       memcmp(x->resolver, y->resolver, sizeof(x->resolver)) == 0;
+	return x->minute == y->minute && x->zone_id == y->zone_id && x->qtype == y->qtype &&
+	       x->rcode == y->rcode && x->qname_len == y->qname_len &&
+	       memcmp(x->resolver, y->resolver, sizeof(x->resolver)) == 0 &&
+	       memcmp(x->qname, y->qname, x->qname_len) == 0;
+}
+
+static int store_oom(const struct store *st, size_t n)
+{
+	log_err("store %s: out of memory for a batch of %zu records", st->path, n);
+	return SINKD_ENOMEM;
+}
+
+static int cmp_i64(int64_t a, int64_t b) { return (a > b) - (a < b); }
+
+static int cmp_text(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+	int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+	return c != 0 ? c : cmp_i64((int64_t)a_len, (int64_t)b_len);
+}
+
+/* The order of the dns_minute primary key as SQLite compares it (BLOB and
+ * TEXT: memcmp, then length). */
+static int agg_key_cmp(const void *pa, const void *pb)
+{
+	const struct store_agg_key *a = &((const struct store_agg_entry *)pa)->key;
+	const struct store_agg_key *b = &((const struct store_agg_entry *)pb)->key;
+	int c = cmp_i64(a->minute, b->minute);
+	if (c == 0)
+		c = memcmp(a->resolver, b->resolver, sizeof(a->resolver));
+	if (c == 0)
+		c = cmp_text(a->qname, a->qname_len, b->qname, b->qname_len);
+	if (c == 0)
+		c = cmp_i64(a->zone_id, b->zone_id);
+	if (c == 0)
+		c = cmp_i64(a->qtype, b->qtype);
+	if (c == 0)
+		c = cmp_i64(a->rcode, b->rcode);
+	return c;
+}
+
+/* The same order on caller aggregates (the zone follows from the name). */
+static int dns_agg_cmp(const void *pa, const void *pb)
+{
+	const struct store_dns_agg *a = pa, *b = pb;
+	int c = cmp_i64(a->minute, b->minute);
+	if (c == 0)
+		c = memcmp(a->resolver, b->resolver, sizeof(a->resolver));
+	if (c == 0)
+		c = strcmp(a->qname, b->qname); /* = memcmp, then length */
+	if (c == 0)
+		c = strcmp(a->zone, b->zone);
+	if (c == 0)
+		c = cmp_i64(a->qtype, b->qtype);
+	if (c == 0)
+		c = cmp_i64(a->rcode, b->rcode);
+	return c;
+}
+
+void store_dns_aggs_sort(struct store_dns_agg *aggs, size_t n)
+{
+	if (n > 1)
+		qsort(aggs, n, sizeof(*aggs), dns_agg_cmp);
 }
 
 void store_agg_free(struct store_agg *agg)
 {
 	free(agg->slots);
 	free(agg->used);
+	free(agg->upserts);
 	memset(agg, 0, sizeof(*agg));
 }
 
@@ -62,10 +124,12 @@ static int agg_reset(struct store_agg *agg, size_t n)
 			free(used);
 			return SINKD_ENOMEM;
 		}
-		store_agg_free(agg);
+		free(agg->slots);
+		free(agg->used);
 		agg->slots = slots;
 		agg->used = used;
 		agg->cap = cap;
+		agg->gen = 0;
 	}
 	agg->n_used = 0;
 	if (++agg->gen == 0) {
@@ -74,6 +138,22 @@ static int agg_reset(struct store_agg *agg, size_t n)
 			agg->slots[i].gen = 0;
 		agg->gen = 1;
 	}
+	return 0;
+}
+
+/* Room for n entries in the upsert list (grown only, like the table). */
+static int upserts_reserve(struct store_agg *agg, size_t n)
+{
+	if (n <= agg->upserts_cap)
+		return 0;
+	size_t cap = agg->upserts_cap < AGG_MIN_CAP ? AGG_MIN_CAP : agg->upserts_cap;
+	while (cap < n)
+		cap *= 2;
+	struct store_agg_entry *u = realloc(agg->upserts, cap * sizeof(*u));
+	if (u == NULL)
+		return SINKD_ENOMEM;
+	agg->upserts = u;
+	agg->upserts_cap = cap;
 	return 0;
 }
 
@@ -104,7 +184,7 @@ static int upsert_entry(struct store *st, const struct store_agg_entry *e)
 	sqlite3_bind_int64(s, 1, e->key.minute);
 	sqlite3_bind_blob(s, 2, e->key.resolver, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, e->key.zone_id);
-	sqlite3_bind_int64(s, 4, e->key.qname_id);
+	sqlite3_bind_text(s, 4, e->key.qname, e->key.qname_len, SQLITE_STATIC);
 	sqlite3_bind_int(s, 5, e->key.qtype);
 	sqlite3_bind_int(s, 6, e->key.rcode);
 	sqlite3_bind_int64(s, 7, (int64_t)e->count);
@@ -114,78 +194,42 @@ static int upsert_entry(struct store *st, const struct store_agg_entry *e)
 	return rc == SQLITE_DONE ? 0 : store_sql_error(st, "upsert dns_minute");
 }
 
-static int agg_flush(struct store *st)
+/* Upsert the first n entries of the upsert list in primary-key order:
+ * consecutive keys land on the same B-tree leaf, so a batch dirties each
+ * page once instead of once per key. */
+static int upsert_sorted(struct store *st, size_t n)
 {
-	for (size_t i = 0; i < st->agg.n_used; i++) {
-		if (upsert_entry(st, &st->agg.slots[st->agg.used[i]]) != 0)
+	struct store_agg_entry *u = st->agg.upserts;
+	if (n > 1)
+		qsort(u, n, sizeof(*u), agg_key_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (upsert_entry(st, &u[i]) != 0)
 			return SINKD_ESTORE;
 	}
 	return 0;
 }
 
-/* Bind the id of a label, or NULL for an empty one. */
-static int bind_label(struct store *st, struct store_lookup *lk, int col, const char *text)
+static int agg_flush(struct store *st)
 {
-	int64_t id;
-	if (text[0] == '\0')
-		return sqlite3_bind_null(st->event_insert, col) == SQLITE_OK ? 0 : SINKD_ESTORE;
-	if (store_lookup_id(st, lk, text, &id) != 0)
-		return SINKD_ESTORE;
-	sqlite3_bind_int64(st->event_insert, col, id);
-	return 0;
+	if (upserts_reserve(&st->agg, st->agg.n_used) != 0)
+		return store_oom(st, st->agg.n_used);
+	for (size_t i = 0; i < st->agg.n_used; i++)
+		st->agg.upserts[i] = st->agg.slots[st->agg.used[i]];
+	return upsert_sorted(st, st->agg.n_used);
 }
 
-static void bind_event_fields(sqlite3_stmt *s, const struct sinkd_event *ev)
+/* The dns_minute key of a query; qname is borrowed. */
+static int make_key(struct store *st, struct store_agg_key *key, int64_t minute,
+		    const uint8_t resolver[16], const char *zone, const char *qname,
+		    uint16_t qtype, uint16_t rcode)
 {
-	sqlite3_bind_int64(s, 1, (int64_t)ev->ts_ns);
-	sqlite3_bind_int(s, 2, ev->kind);
-	sqlite3_bind_int(s, 3, ev->transport);
-	sqlite3_bind_int(s, 4, ev->flags);
-	sqlite3_bind_int(s, 5, ev->worker);
-	sqlite3_bind_blob(s, 6, ev->src.ip, 16, SQLITE_STATIC);
-	sqlite3_bind_int(s, 7, ev->src.port);
-	sqlite3_bind_blob(s, 8, ev->dst.ip, 16, SQLITE_STATIC);
-	sqlite3_bind_int(s, 9, ev->dst.port);
-	bool dns = ev->kind == EVENT_DNS;
-	bool ecs = dns && (ev->flags & EVF_ECS);
-	for (int col = 12; col <= 18; col++)
-		sqlite3_bind_null(s, col);
-	if (dns) {
-		sqlite3_bind_int(s, 12, ev->qtype);
-		sqlite3_bind_int(s, 13, ev->qclass);
-		sqlite3_bind_int(s, 14, ev->rcode);
-		sqlite3_bind_int(s, 15, ev->msg_size);
-	}
-	if (ecs) {
-		sqlite3_bind_int(s, 16, ev->ecs_family);
-		sqlite3_bind_int(s, 17, ev->ecs_source_prefix);
-		sqlite3_bind_blob(s, 18, ev->ecs_addr, 16, SQLITE_STATIC);
-	}
-	if (ev->country[0] != '\0')
-		sqlite3_bind_text(s, 22, ev->country, (int)strnlen(ev->country, 3), SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 22);
-	if (ev->asn != 0)
-		sqlite3_bind_int64(s, 23, ev->asn);
-	else
-		sqlite3_bind_null(s, 23);
-}
-
-static int insert_event(struct store *st, const struct sinkd_event *ev)
-{
-	sqlite3_stmt *s = st->event_insert;
-	bind_event_fields(s, ev);
-	if (bind_label(st, &st->names, 10, ev->zone) != 0 ||
-	    bind_label(st, &st->names, 11, ev->qname) != 0 ||
-	    bind_label(st, &st->labels, 19, ev->family) != 0 ||
-	    bind_label(st, &st->labels, 20, ev->msg_type) != 0 ||
-	    bind_label(st, &st->labels, 21, ev->bot_id) != 0)
-		return SINKD_ESTORE;
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_sql_error(st, "insert event");
-	return 0;
+	key->minute = minute;
+	key->qtype = qtype;
+	key->rcode = rcode;
+	memcpy(key->resolver, resolver, sizeof(key->resolver));
+	key->qname = qname;
+	key->qname_len = (uint16_t)strnlen(qname, EVENT_QNAME_MAX - 1);
+	return store_lookup_id(st, &st->zones, zone, &key->zone_id);
 }
 
 static int write_one(struct store *st, const struct sinkd_event *ev, bool every_query,
@@ -193,21 +237,17 @@ static int write_one(struct store *st, const struct sinkd_event *ev, bool every_
 {
 	bool row = ev->kind != EVENT_DNS || every_query;
 	if (ev->kind == EVENT_DNS) {
-		struct store_agg_key key = {
-		    .minute = (int64_t)(ev->ts_ns / 1000000000ull / 60 * 60),
-		    .qtype = ev->qtype,
-		    .rcode = ev->rcode,
-		};
-		memcpy(key.resolver, ev->src.ip, sizeof(key.resolver));
-		if (store_lookup_id(st, &st->names, ev->zone, &key.zone_id) != 0 ||
-		    store_lookup_id(st, &st->names, ev->qname, &key.qname_id) != 0)
+		struct store_agg_key key;
+		int64_t minute = (int64_t)(ev->ts_ns / 1000000000ull / 60 * 60);
+		if (make_key(st, &key, minute, ev->src.ip, ev->zone, ev->qname, ev->qtype,
+			     ev->rcode) != 0)
 			return SINKD_ESTORE;
 		agg_add(&st->agg, &key, row);
 	}
 	if (!row)
 		return 0;
 	(*rows)++;
-	return insert_event(st, ev);
+	return store_rows_add(st, ev);
 }
 
 static int step_control(struct store *st, sqlite3_stmt *stmt, const char *what)
@@ -221,9 +261,10 @@ static void rollback(struct store *st, size_t n)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		step_control(st, st->rollback, "rollback");
+	store_rows_rollback(st);
 	/* Ids handed out inside the transaction are gone (and may be reused
 	 * for other strings): forget every cached id. */
-	store_lookup_invalidate(&st->names);
+	store_lookup_invalidate(&st->zones);
 	store_lookup_invalidate(&st->labels);
 	atomic_fetch_add_explicit(&st->stat.batch_failures, 1, memory_order_relaxed);
 	log_err("store %s: batch rolled back (%zu records lost)", st->path, n);
@@ -235,6 +276,7 @@ static int write_begin(struct store *st)
 		log_err("store %s: write to a read-only handle", st->path);
 		return SINKD_ESTORE;
 	}
+	store_rows_begin(st);
 	return step_control(st, st->begin, "begin");
 }
 
@@ -255,7 +297,7 @@ int store_write(struct store *st, const struct sinkd_event *ev, size_t n, bool e
 	if (n == 0)
 		return 0;
 	if (agg_reset(&st->agg, n) != 0) {
-		log_err("store %s: out of memory for a batch of %zu events", st->path, n);
+		store_oom(st, n);
 		return SINKD_ESTORE;
 	}
 	if (write_begin(st) != 0)
@@ -264,7 +306,8 @@ int store_write(struct store *st, const struct sinkd_event *ev, size_t n, bool e
 		if (write_one(st, &ev[i], every_query, &rows) != 0)
 			goto fail;
 	}
-	if (agg_flush(st) != 0 || write_commit(st, n, rows, st->agg.n_used) != 0)
+	if (store_rows_flush(st) != 0 || agg_flush(st) != 0 ||
+	    write_commit(st, n, rows, st->agg.n_used) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -272,18 +315,19 @@ fail:
 	return SINKD_ESTORE;
 }
 
-static int upsert_caller_agg(struct store *st, const struct store_dns_agg *a)
+/* Caller aggregates into the upsert list, with their zone ids. */
+static int collect_caller_aggs(struct store *st, const struct store_dns_agg *aggs, size_t n)
 {
-	struct store_agg_entry e = {
-	    .key = {.minute = a->minute, .qtype = a->qtype, .rcode = a->rcode},
-	    .count = a->count,
-	    .logged = a->logged,
-	};
-	memcpy(e.key.resolver, a->resolver, sizeof(e.key.resolver));
-	if (store_lookup_id(st, &st->names, a->zone, &e.key.zone_id) != 0 ||
-	    store_lookup_id(st, &st->names, a->qname, &e.key.qname_id) != 0)
-		return SINKD_ESTORE;
-	return upsert_entry(st, &e);
+	for (size_t i = 0; i < n; i++) {
+		const struct store_dns_agg *a = &aggs[i];
+		struct store_agg_entry *e = &st->agg.upserts[i];
+		if (make_key(st, &e->key, a->minute, a->resolver, a->zone, a->qname, a->qtype,
+			     a->rcode) != 0)
+			return SINKD_ESTORE;
+		e->count = a->count;
+		e->logged = a->logged;
+	}
+	return 0;
 }
 
 int store_write_aggs(struct store *st, const struct store_dns_agg *aggs, size_t n_aggs,
@@ -292,17 +336,21 @@ int store_write_aggs(struct store *st, const struct store_dns_agg *aggs, size_t 
 	uint64_t events = n_ev;
 	if (n_aggs == 0 && n_ev == 0)
 		return 0;
+	if (upserts_reserve(&st->agg, n_aggs) != 0) {
+		store_oom(st, n_aggs);
+		return SINKD_ESTORE;
+	}
 	if (write_begin(st) != 0)
 		return SINKD_ESTORE;
 	for (size_t i = 0; i < n_ev; i++) {
-		if (insert_event(st, &ev[i]) != 0)
+		if (store_rows_add(st, &ev[i]) != 0)
 			goto fail;
 	}
-	for (size_t i = 0; i < n_aggs; i++) {
-		if (upsert_caller_agg(st, &aggs[i]) != 0)
-			goto fail;
+	if (store_rows_flush(st) != 0 || collect_caller_aggs(st, aggs, n_aggs) != 0 ||
+	    upsert_sorted(st, n_aggs) != 0)
+		goto fail;
+	for (size_t i = 0; i < n_aggs; i++)
 		events += aggs[i].count - aggs[i].logged;
-	}
 	if (write_commit(st, events, n_ev, n_aggs) != 0)
 		goto fail;
 	return 0;

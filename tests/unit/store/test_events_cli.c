@@ -239,6 +239,29 @@ static void test_filters(void **state)
 	assert_int_equal(lines(fx->out), 5);
 }
 
+/* A filter that runs out of scan budget says so on stderr, once, and still
+ * exits 0 with the rows it found. With 2 rows per side the aggregate side
+ * stops in the first minute (00:00), which is then not complete: only the
+ * 00:02 row is shown. */
+static void test_scan_budget_message(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(run(fx, 9, "--db", fx->tmp.db, "--domain", "alpha.com", "--scan-max", "2",
+			     "--format", "csv"),
+			 0);
+	assert_int_equal(lines(fx->out), 2);
+	assert_non_null(strstr(fx->out, "2026-11-26T00:02:00.000Z"));
+	assert_int_equal(lines(fx->err), 1);
+	assert_non_null(strstr(fx->err, "sinkd events: scanned "));
+	assert_non_null(strstr(fx->err, "nothing older than 2026-11-26T00:01:00Z was searched"));
+	assert_non_null(strstr(fx->err, "narrow --since"));
+	assert_int_equal(run(fx, 9, "--db", fx->tmp.db, "--domain", "alpha.com", "--scan-max", "10",
+			     "--format", "csv"),
+			 0);
+	assert_int_equal(lines(fx->out), 3);
+	assert_string_equal(fx->err, "");
+}
+
 static void expect_usage_error(struct fixture *fx, const char *opt, const char *value,
 			       const char *needle)
 {
@@ -258,6 +281,7 @@ static void test_bad_usage(void **state)
 	expect_usage_error(fx, "--limit", "100001", "1 to 100000");
 	expect_usage_error(fx, "--limit", "12abc", "--limit");
 	expect_usage_error(fx, "--format", "xml", "table, csv or json");
+	expect_usage_error(fx, "--scan-max", "0", "--scan-max '0'");
 	expect_usage_error(fx, "--type", "bogus", "--type 'bogus'");
 	expect_usage_error(fx, "--ip", "300.1.1.1", "--ip '300.1.1.1'");
 	expect_usage_error(fx, "--frobnicate", NULL, "unknown option '--frobnicate'");
@@ -306,6 +330,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_csv_and_json, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_budget_message, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_usage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_store_path, setup, teardown),

@@ -74,12 +74,17 @@ static void test_open_creates_schema(void **state)
 	assert_int_equal(sql_int(db, "PRAGMA user_version"), store_schema_version());
 	assert_int_equal(sql_int(db, "PRAGMA application_id"), 0x736b6e64);
 	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND"
-				     " name IN ('names', 'labels', 'dns_minute', 'events')"),
+				     " name IN ('zones', 'labels', 'dns_minute', 'events')"),
 			 4);
-	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND"
-				     " name IN ('events_ts', 'events_src', 'events_zone')"),
-			 3);
+	/* The write budget affords the partial index on non-DNS kinds and
+	 * nothing else: events are keyed by time, dns_minute by minute first. */
+	assert_int_equal(sql_int(db, "SELECT group_concat(name) = 'events_kind' FROM"
+				     " (SELECT name FROM sqlite_schema WHERE type = 'index' AND"
+				     " tbl_name IN ('events', 'dns_minute', 'zones', 'labels')"
+				     " AND sql IS NOT NULL ORDER BY name)"),
+			 1);
 	assert_int_equal(sql_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
+	assert_int_equal(sql_int(db, "PRAGMA page_size"), 16384);
 	totals(fx->st, 0, 0);
 }
 
@@ -332,21 +337,25 @@ static void expect_plan(struct store *st, struct store_filter f, const char *a, 
 		fail_msg("plan lacks %s / %s or sorts:\n%s", a, b ? b : "-", plan);
 }
 
-/* Every filter walks an index in time order: no sort, no full scan. */
-static void test_query_plans_use_indexes(void **state)
+/* Every filter walks time order newest first: no sort, no full scan. Event
+ * ids are time keys, so the events side walks the table itself; filters
+ * without an index (domain, ip, DNS type) do the same under the scan
+ * budget (test_scan_budget). */
+static void test_query_plans_walk_time_order(void **state)
 {
 	struct fixture *fx = *state;
+	static const char ev_ts[] =
+	    "events: SEARCH e USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)";
+	static const char ag_pk[] = "aggs: SEARCH d USING PRIMARY KEY (minute>? AND minute<?)";
 	write_query_fixture(fx->st);
-	expect_plan(fx->st, (struct store_filter){0}, "events_ts", "PRIMARY KEY (minute>");
-	expect_plan(fx->st, (struct store_filter){.domain = "alpha.com"}, "events_zone",
-		    "dns_minute_zone");
-	expect_plan(fx->st, (struct store_filter){.domain = "x.alpha.com"}, "events_qname",
-		    "dns_minute_qname");
-	expect_plan(fx->st, (struct store_filter){.ip = "192.0.2.1"}, "events_src",
-		    "dns_minute_resolver");
-	expect_plan(fx->st, (struct store_filter){.type = "http"}, "events_kind", NULL);
-	expect_plan(fx->st, (struct store_filter){.type = "AAAA", .since_ns = T0_NS}, "events_ts",
-		    "PRIMARY KEY (minute>");
+	expect_plan(fx->st, (struct store_filter){0}, ev_ts, ag_pk);
+	expect_plan(fx->st, (struct store_filter){.domain = "alpha.com"}, ev_ts, ag_pk);
+	expect_plan(fx->st, (struct store_filter){.domain = "x.alpha.com"}, ev_ts, ag_pk);
+	expect_plan(fx->st, (struct store_filter){.ip = "192.0.2.1"}, ev_ts, ag_pk);
+	expect_plan(fx->st, (struct store_filter){.type = "http"},
+		    "USING INDEX events_kind (kind=? AND rowid>? AND rowid<?)", NULL);
+	expect_plan(fx->st, (struct store_filter){.type = "AAAA", .since_ns = T0_NS}, ev_ts,
+		    ag_pk);
 }
 
 static int stop_after_one(const struct store_row *row, void *ctx)
@@ -389,26 +398,32 @@ static void test_query_limit_and_stop(void **state)
 	assert_int_equal(calls, 1);
 }
 
-static void test_names_reuse(void **state)
+static void test_zones_reuse(void **state)
 {
 	struct fixture *fx = *state;
 	struct sinkd_event ev[100];
 	struct store_stats s;
 	for (int i = 0; i < 100; i++)
 		ev[i] = dns_event(T0_NS + (uint64_t)i * 60 * SEC_NS, "192.0.2.1", 1, "alpha.com",
-				  "www.alpha.com", 1, 0);
+				  i % 2 ? "www.alpha.com" : "alpha.com", 1, 0);
 	assert_int_equal(store_write(fx->st, ev, 50, true), 0);
 	assert_int_equal(store_write(fx->st, ev + 50, 50, false), 0);
-	assert_int_equal(sql_int(fx->tmp.db, "SELECT COUNT(*) FROM names"), 2);
+	assert_int_equal(sql_int(fx->tmp.db, "SELECT COUNT(*) FROM zones"), 1);
+	/* Zone lookups for every aggregate key and row: only the first misses. */
 	store_stats(fx->st, &s);
-	assert_int_equal(s.cache_misses, 2);
-	assert_true(s.cache_hits >= 2 * 100 - 2);
+	assert_int_equal(s.cache_misses, 1);
+	assert_true(s.cache_hits >= 100 + 50 - 1);
+	/* Query names are stored inline, as sent. */
+	assert_int_equal(sql_int(fx->tmp.db, "SELECT COUNT(DISTINCT qname) FROM events"), 2);
+	assert_int_equal(sql_int(fx->tmp.db, "SELECT COUNT(*) FROM dns_minute"
+					     " WHERE qname = 'www.alpha.com'"),
+			 50);
 	/* A new handle starts with an empty cache and finds the stored ids. */
 	store_close(fx->st);
 	assert_int_equal(store_open(&fx->st, fx->tmp.db, false), 0);
-	assert_int_equal(store_write(fx->st, ev, 10, false), 0);
-	assert_int_equal(sql_int(fx->tmp.db, "SELECT COUNT(*) FROM names"), 2);
-	assert_int_equal(sql_int(fx->tmp.db, "SELECT COUNT(DISTINCT qname_id) FROM events"), 1);
+	assert_int_equal(store_write(fx->st, ev, 10, true), 0);
+	assert_int_equal(sql_int(fx->tmp.db, "SELECT COUNT(*) FROM zones"), 1);
+	assert_int_equal(sql_int(fx->tmp.db, "SELECT COUNT(DISTINCT zone_id) FROM events"), 1);
 }
 
 static void test_failed_write_rolls_back(void **state)
@@ -424,16 +439,16 @@ static void test_failed_write_rolls_back(void **state)
 	assert_int_equal(sql_exec(fx->tmp.db, "CREATE TRIGGER fail BEFORE INSERT ON dns_minute"
 					      " BEGIN SELECT RAISE(ABORT, 'injected'); END"),
 			 SQLITE_OK);
-	/* Names and event rows are written before the failing upsert. */
+	/* Zones and event rows are written before the failing upsert. */
 	assert_int_equal(store_write(fx->st, ev + 1, 2, true), SINKD_ESTORE);
 	store_stats(fx->st, &s);
 	assert_int_equal(s.batch_failures, 1);
 	totals(fx->st, 1, 1);
-	assert_int_equal(sql_int(fx->tmp.db, "SELECT COUNT(*) FROM names"), 2);
+	assert_int_equal(sql_int(fx->tmp.db, "SELECT COUNT(*) FROM zones"), 1);
 
 	assert_int_equal(sql_exec(fx->tmp.db, "DROP TRIGGER fail"), SQLITE_OK);
-	/* Other names now take the rolled-back ids: no stale cached id may
-	 * point a row at the wrong name. */
+	/* Another zone now takes beta.net's rolled-back id: no stale cached
+	 * id may point a row at the wrong zone. */
 	struct sinkd_event other = dns_event(T0_NS, "192.0.2.1", 1, "gamma.org", "gamma.org", 1, 0);
 	assert_int_equal(store_write(fx->st, &other, 1, true), 0);
 	assert_int_equal(store_write(fx->st, ev + 1, 2, true), 0);
@@ -444,6 +459,10 @@ static void test_failed_write_rolls_back(void **state)
 	c = query(fx->st, &(struct store_filter){.domain = "gamma.org"});
 	assert_int_equal(c->n, 1);
 	assert_string_equal(c->rows[0].ev.qname, "gamma.org");
+	c = query(fx->st, &(struct store_filter){.domain = "beta.net"});
+	assert_int_equal(c->n, 1);
+	assert_string_equal(c->rows[0].ev.qname, "three.beta.net");
+	assert_string_equal(c->rows[0].ev.zone, "beta.net");
 }
 
 static void test_read_only(void **state)
@@ -475,6 +494,269 @@ static void test_totals_mixed(void **state)
 	totals(fx->st, 5, 3);
 }
 
+/* Event ids are time keys: ts_ns when free, else the next free nanosecond;
+ * in-order rows go through multi-row INSERTs, late ones to their place. */
+static void test_event_ids_are_time_keys(void **state)
+{
+	struct fixture *fx = *state;
+	const char *db = fx->tmp.db;
+	enum { N = 100 }; /* three full multi-row groups and a remainder */
+	struct sinkd_event ev[N], late[4];
+	for (int i = 0; i < N; i++)
+		ev[i] = dns_event(T0_NS + (uint64_t)i * 1000, "192.0.2.1", (uint16_t)i, "alpha.com",
+				  "alpha.com", 1, 0);
+	assert_int_equal(store_write_aggs(fx->st, NULL, 0, ev, N), 0);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM events WHERE id = ts_ns"), N);
+	/* Late: a taken nanosecond, an older one; then three at once, newest. */
+	late[0] = dns_event(T0_NS + 5000, "192.0.2.2", 1, "alpha.com", "a.alpha.com", 1, 0);
+	late[1] = dns_event(T0_NS - 7, "192.0.2.2", 2, "alpha.com", "b.alpha.com", 1, 0);
+	late[2] = dns_event(T0_NS + SEC_NS, "192.0.2.2", 3, "alpha.com", "c.alpha.com", 1, 0);
+	late[3] = late[2];
+	assert_int_equal(store_write(fx->st, late, 4, true), 0);
+	assert_int_equal(sql_int(db, "SELECT id - ts_ns FROM events WHERE src_port = 1 AND"
+				     " src_ip = x'00000000000000000000ffffc0000202'"),
+			 1);
+	assert_int_equal(sql_int(db, "SELECT id - ts_ns FROM events WHERE src_port = 2 AND"
+				     " src_ip = x'00000000000000000000ffffc0000202'"),
+			 0);
+	assert_int_equal(sql_int(db, "SELECT group_concat(id - ts_ns) = '0,1' FROM (SELECT *"
+				     " FROM events WHERE qname = 'c.alpha.com' ORDER BY id)"),
+			 1);
+	totals(fx->st, 4, N + 4);
+	struct collect *c = query(fx->st, &(struct store_filter){.limit = 1000});
+	assert_int_equal(c->n, N + 4);
+	for (size_t i = 1; i < c->n; i++)
+		assert_true(c->rows[i - 1].ev.ts_ns >= c->rows[i].ev.ts_ns);
+	assert_string_equal(c->rows[N + 3].ev.qname, "b.alpha.com");
+	/* 70 late events in one nanosecond: 64 probes each at most, then the
+	 * rest go after the newest row. */
+	struct sinkd_event *same = calloc(70, sizeof(*same));
+	for (int i = 0; i < 70; i++)
+		same[i] = dns_event(T0_NS + 500, "192.0.2.3", (uint16_t)i, "alpha.com",
+				    "s.alpha.com", 1, 0);
+	assert_int_equal(store_write_aggs(fx->st, NULL, 0, same, 70), 0);
+	free(same);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM events WHERE qname = 's.alpha.com'"
+				     " AND id < ts_ns + 64"),
+			 64);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM events WHERE qname = 's.alpha.com'"
+				     " AND id > ts_ns + 1000"),
+			 6);
+	assert_int_equal(sql_int(db, "SELECT COUNT(DISTINCT id) FROM events"), N + 4 + 70);
+}
+
+/* A rolled-back batch gives its ids back: the next batch appends from the
+ * last committed row, and a new handle starts from the newest row. */
+static void test_event_ids_after_rollback(void **state)
+{
+	struct fixture *fx = *state;
+	const char *db = fx->tmp.db;
+	struct sinkd_event a = dns_event(T0_NS, "192.0.2.1", 1, "alpha.com", "alpha.com", 1, 0);
+	struct sinkd_event b = a, c = a;
+	b.ts_ns = T0_NS + 10 * SEC_NS;
+	c.ts_ns = T0_NS + 5 * SEC_NS;
+	assert_int_equal(store_write(fx->st, &a, 1, true), 0);
+	assert_int_equal(sql_exec(db, "CREATE TRIGGER fail BEFORE INSERT ON dns_minute"
+				      " BEGIN SELECT RAISE(ABORT, 'injected'); END"),
+			 SQLITE_OK);
+	assert_int_equal(store_write(fx->st, &b, 1, true), SINKD_ESTORE);
+	assert_int_equal(fx->st->rows.last_id, (int64_t)T0_NS); /* else c would be "late" */
+	assert_int_equal(sql_exec(db, "DROP TRIGGER fail"), SQLITE_OK);
+	assert_int_equal(store_write(fx->st, &c, 1, true), 0);
+	store_close(fx->st);
+	assert_int_equal(store_open(&fx->st, db, false), 0);
+	assert_int_equal(fx->st->rows.last_id, (int64_t)(T0_NS + 5 * SEC_NS));
+	c.ts_ns = T0_NS + 6 * SEC_NS;
+	assert_int_equal(store_write(fx->st, &c, 1, true), 0);
+	c.ts_ns = T0_NS + 6 * SEC_NS; /* same nanosecond, new handle */
+	assert_int_equal(store_write(fx->st, &c, 1, true), 0);
+	assert_int_equal(sql_int(db, "SELECT group_concat(id - ts_ns) = '0,0,0,1' FROM"
+				     " (SELECT * FROM events ORDER BY id)"),
+			 1);
+}
+
+/* A v1 store (the real migration 1 SQL) with data in every table: three
+ * DNS rows (ids 7, 8 and 10; the first two in the same nanosecond, the
+ * third one nanosecond later) and an HTTP row (id 9, last in time). */
+static void make_v1_store(const char *db)
+{
+	char *sql = NULL;
+	assert_int_equal(sql_exec(db, "PRAGMA journal_mode=WAL"), SQLITE_OK);
+	assert_int_equal(sql_exec(db, store_schema_sql(1)), SQLITE_OK);
+	assert_int_equal(
+	    sql_exec(db, "INSERT INTO names(id, name) VALUES (1, 'alpha.com'), (2, 'x.alpha.com'),"
+			 " (3, ''), (4, 'other.org'), (5, 'unused.example');"
+			 "INSERT INTO labels(id, name) VALUES (1, 'waledac');"
+			 "PRAGMA user_version = 1; PRAGMA application_id = 1936420452;"),
+	    SQLITE_OK);
+	/* minute T0 and T0+60 s; resolvers 192.0.2.1 and 2001:db8::1 */
+	sql = sqlite3_mprintf(
+	    "INSERT INTO dns_minute VALUES"
+	    " (%lld, x'00000000000000000000ffffc0000201', 1, 2, 1, 0, 5, 1),"
+	    " (%lld, x'20010db8000000000000000000000001', 3, 4, 28, 3, 2, 0);"
+	    "INSERT INTO events(id, ts_ns, kind, transport, flags, worker, src_ip, src_port,"
+	    " dst_ip, dst_port, zone_id, qname_id, qtype, qclass, rcode, msg_size) VALUES"
+	    " (7, %lld, 1, 1, 0, 0, x'00000000000000000000ffffc0000201', 1234,"
+	    "  x'00000000000000000000ffff7f000001', 53, 1, 2, 1, 1, 0, 40),"
+	    " (8, %lld, 1, 1, 0, 0, x'00000000000000000000ffffc0000201', 1235,"
+	    "  x'00000000000000000000ffff7f000001', 53, 1, 2, 1, 1, 0, 40),"
+	    " (10, %lld, 1, 1, 0, 0, x'00000000000000000000ffffc0000201', 1236,"
+	    "  x'00000000000000000000ffff7f000001', 53, 1, 2, 1, 1, 0, 40);"
+	    "INSERT INTO events(id, ts_ns, kind, transport, flags, worker, src_ip, src_port,"
+	    " dst_ip, dst_port, family_id, country, asn) VALUES"
+	    " (9, %lld, 2, 2, 0, 1, x'20010db8000000000000000000000001', 443,"
+	    "  x'00000000000000000000ffff7f000001', 80, 1, 'NL', 64500);",
+	    (long long)(T0_NS / SEC_NS), (long long)(T0_NS / SEC_NS + 60),
+	    (long long)(T0_NS + 5 * SEC_NS), (long long)(T0_NS + 5 * SEC_NS),
+	    (long long)(T0_NS + 5 * SEC_NS + 1), (long long)(T0_NS + 90 * SEC_NS));
+	assert_int_equal(sql_exec(db, sql), SQLITE_OK);
+	sqlite3_free(sql);
+}
+
+static void test_migrate_v1(void **state)
+{
+	struct fixture *fx = *state;
+	const char *db = fx->tmp.db;
+	store_close(fx->st); /* start over from an empty file */
+	fx->st = NULL;
+	unlink(db);
+	make_v1_store(db);
+	/* A reader never migrates. */
+	assert_int_equal(store_open(&fx->st, db, true), SINKD_ESTORE);
+	assert_int_equal(store_open(&fx->st, db, false), 0);
+	assert_int_equal(sql_int(db, "PRAGMA user_version"), store_schema_version());
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE name IN"
+				     " ('names', 'events_v1', 'dns_minute_v1', 'events_src',"
+				     " 'events_zone', 'events_qname', 'dns_minute_zone')"),
+			 0);
+	/* Zones keep their ids; names that were only query names are gone. */
+	assert_int_equal(sql_int(db, "SELECT group_concat(id || '=' || name) = '1=alpha.com,3='"
+				     " FROM (SELECT * FROM zones ORDER BY id)"),
+			 1);
+	totals(fx->st, 7, 4);
+	/* Ids become time keys: ts_ns, or the next free nanosecond. */
+	assert_int_equal(sql_int(db, "SELECT group_concat((id - ts_ns) || ':' || src_port) ="
+				     " '0:1234,1:1235,1:1236,0:443'"
+				     " FROM (SELECT * FROM events ORDER BY id)"),
+			 1);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM events_v WHERE src_port = 1234 AND"
+				     " qname = 'x.alpha.com' AND zone = 'alpha.com' AND"
+				     " src_ip = '192.0.2.1' AND time = '2026-11-26T00:00:05.000Z'"),
+			 1);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM events_v WHERE kind = 2 AND"
+				     " qname IS NULL AND family = 'waledac' AND asn = 64500"),
+			 1);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM dns_minute_v WHERE"
+				     " qname = 'other.org' AND zone = '' AND count = 2 AND"
+				     " resolver = '2001:0db8:0000:0000:0000:0000:0000:0001'"),
+			 1);
+	struct collect *c = query(fx->st, &(struct store_filter){0});
+	assert_int_equal(c->n, 6);
+	assert_int_equal(c->sum, 1 + 2 + 3 + 4); /* http, other.org, 3 rows, unlogged */
+	assert_int_equal(c->rows[0].ev.kind, EVENT_HTTP);
+	assert_string_equal(c->rows[0].ev.family, "waledac");
+	assert_string_equal(c->rows[0].ev.country, "NL");
+	assert_true(c->rows[1].aggregate);
+	assert_string_equal(c->rows[1].ev.qname, "other.org");
+	assert_int_equal(c->rows[1].ev.rcode, 3);
+	assert_int_equal(count_rows(fx->st, (struct store_filter){.domain = "alpha.com"}), 4);
+	assert_int_equal(count_rows(fx->st, (struct store_filter){.domain = "x.alpha.com"}), 4);
+	assert_int_equal(count_rows(fx->st, (struct store_filter){.domain = "other.org"}), 1);
+	/* Writing goes on where v1 stopped: same keys, same zone ids. */
+	struct sinkd_event ev =
+	    dns_event(T0_NS + 10 * SEC_NS, "192.0.2.1", 1, "alpha.com", "x.alpha.com", 1, 0);
+	assert_int_equal(store_write(fx->st, &ev, 1, false), 0);
+	assert_int_equal(sql_int(db, "SELECT count FROM dns_minute WHERE qname = 'x.alpha.com'"),
+			 6);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM zones"), 2);
+	store_close(fx->st);
+	assert_int_equal(store_open(&fx->st, db, true), 0);
+	totals(fx->st, 8, 4);
+}
+
+/* n DNS events from one resolver, one per second from t0, all stored as
+ * rows; names n<i>.alpha.com. */
+static void write_rows(struct store *st, uint64_t t0, const char *ip, int n, bool every_query)
+{
+	struct sinkd_event *ev = calloc((size_t)n, sizeof(*ev));
+	for (int i = 0; i < n; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "n%d.alpha.com", i);
+		ev[i] = dns_event(t0 + (uint64_t)i * SEC_NS, ip, 1, "alpha.com", name, 1, 0);
+	}
+	assert_int_equal(store_write(st, ev, (size_t)n, every_query), 0);
+	free(ev);
+}
+
+/* A filter without an index examines rows in time order and gives up after
+ * scan_max of them on each side, whether they match or not. */
+static void test_scan_budget(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_scan scan;
+	struct collect c = {0};
+	write_rows(fx->st, T0_NS, "192.0.2.1", 1000, true);
+	/* Oldest and newest rows match; the budget ends the walk between. */
+	struct store_filter f = {.domain = "n999.alpha.com", .scan_max = 100};
+	assert_int_equal(store_query_scan(fx->st, &f, collect_cb, &c, &scan), 0);
+	assert_int_equal(c.n, 1);
+	assert_true(scan.stopped);
+	/* Events stopped at 00:14:59; aggregates in minute 00:14, so not
+	 * complete before 00:15. */
+	assert_int_equal(scan.stopped_ns, T0_NS + 900 * SEC_NS);
+	assert_true(scan.scanned >= 100 && scan.scanned <= 300);
+	memset(&c, 0, sizeof(c));
+	f = (struct store_filter){.domain = "n0.alpha.com", .scan_max = 100};
+	assert_int_equal(store_query_scan(fx->st, &f, collect_cb, &c, &scan), 0);
+	assert_int_equal(c.n, 0);
+	assert_true(scan.stopped);
+	/* Narrowing the time range reaches it. */
+	f.until_ns = T0_NS + 50 * SEC_NS;
+	assert_int_equal(store_query_scan(fx->st, &f, collect_cb, &c, &scan), 0);
+	assert_int_equal(c.n, 1);
+	assert_false(scan.stopped);
+	/* The default budget covers this store; a matching filter stops at the
+	 * limit, not the budget. */
+	f = (struct store_filter){.domain = "n0.alpha.com"};
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_query_scan(fx->st, &f, collect_cb, &c, &scan), 0);
+	assert_int_equal(c.n, 1);
+	assert_false(scan.stopped);
+	f = (struct store_filter){.domain = "alpha.com", .limit = 10, .scan_max = 100};
+	assert_int_equal(store_query_scan(fx->st, &f, collect_cb, &c, &scan), 0);
+	assert_false(scan.stopped);
+	assert_true(scan.scanned <= 3 * 10 + 3);
+	assert_int_equal(count_rows(fx->st, (struct store_filter){.ip = "192.0.2.1"}), 100);
+}
+
+/* When one side runs out of budget, the other side's older rows are not
+ * shown either: the output is complete from stopped_ns on, or it says so. */
+static void test_scan_budget_cuts_both_sides(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_scan scan;
+	struct collect c = {0};
+	/* Old aggregates from 192.0.2.2, then 1000 logged rows in one minute. */
+	for (int m = 0; m < 10; m++)
+		write_rows(fx->st, T0_NS + (uint64_t)m * 60 * SEC_NS, "192.0.2.2", 1, false);
+	for (int i = 0; i < 10; i++) {
+		struct sinkd_event ev[100];
+		for (int k = 0; k < 100; k++)
+			ev[k] = dns_event(T0_NS + 3600 * SEC_NS + (uint64_t)(i * 100 + k) * 1000000,
+					  "192.0.2.1", 1, "alpha.com", "alpha.com", 1, 0);
+		assert_int_equal(store_write(fx->st, ev, 100, true), 0);
+	}
+	struct store_filter f = {.ip = "192.0.2.2", .scan_max = 50};
+	assert_int_equal(store_query_scan(fx->st, &f, collect_cb, &c, &scan), 0);
+	assert_int_equal(c.n, 0);
+	assert_true(scan.stopped);
+	assert_true(scan.stopped_ns >= T0_NS + 3600 * SEC_NS);
+	f.scan_max = 0;
+	assert_int_equal(store_query_scan(fx->st, &f, collect_cb, &c, &scan), 0);
+	assert_int_equal(c.n, 10);
+	assert_false(scan.stopped);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,11 +770,16 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_caller_aggregates, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query_limit_and_stop, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_query_plans_use_indexes, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_names_reuse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_query_plans_walk_time_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_zones_reuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_write_rolls_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_totals_mixed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_event_ids_are_time_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_event_ids_after_rollback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_budget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_budget_cuts_both_sides, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
