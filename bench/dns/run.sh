@@ -523,11 +523,11 @@ for v in sinkd-default sinkd-every; do
 	write_sinkd_conf "$v" "$port" "$([ "$v" = sinkd-every ] && echo yes || echo no)"
 	run_peer "$v" "$port" "$sinkd_bin" serve -c "$work/$v.conf" || continue
 	# sinkd's own account at exit (whole lifetime: warm-up, runs, checks):
-	# "stopped: N queries, ... events stored S, dropped (queue full) D, ..."
+	# "stopped: N queries, ... events stored S (all listeners), DNS events dropped (queue full) D, ..."
 	summary=$(grep -o 'stopped: .*' "$work/$v.log" | tail -1)
 	if [ -n "$summary" ]; then
 		r_note[$v]+="${r_note[$v]:+; }sinkd $summary"
-		read -r stored dropped < <(sed -n 's/.*events stored \([0-9]*\), dropped (queue full) \([0-9]*\).*/\1 \2/p' <<<"$summary")
+		read -r stored dropped < <(sed -n 's/.*events stored \([0-9]*\) (all listeners), DNS events dropped (queue full) \([0-9]*\).*/\1 \2/p' <<<"$summary")
 		if [ -n "${stored:-}" ] && [ "${dropped:-0}" -gt 0 ]; then
 			r_dropped[$v]=$(awk -v s="$stored" -v d="$dropped" 'BEGIN { printf "%.0f", 100 * d / (s + d) }')
 		fi

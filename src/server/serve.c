@@ -128,7 +128,8 @@ static void print_totals(const struct serve *s)
 	log_info("stopped: %llu queries, %llu answered (%llu refused, %llu formerr), "
 		 "%llu rrl-dropped, %llu rrl-slipped, %llu malformed drops; "
 		 "PROXY %llu applied, %llu bad, %llu untrusted; "
-		 "events stored %llu, dropped (queue full) %llu, lost (store) %llu",
+		 "events stored %llu (all listeners), DNS events dropped (queue full) %llu, "
+		 "lost (store) %llu",
 		 (unsigned long long)t.queries, (unsigned long long)t.answered,
 		 (unsigned long long)t.refused, (unsigned long long)t.formerr,
 		 (unsigned long long)t.rrl_dropped, (unsigned long long)t.rrl_slipped,
