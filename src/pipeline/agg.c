@@ -15,6 +15,7 @@ struct agg {
 	char *strings;
 	size_t str_used, str_size;
 	uint32_t oldest_minute;
+	bool sorted;			/* rows reordered: slots are stale */
 };
 
 struct agg *agg_new(size_t max_entries)
@@ -132,12 +133,19 @@ void agg_rows(struct agg *a, const struct store_dns_agg **rows, size_t *n)
 	*n = a->n;
 }
 
+void agg_sort(struct agg *a)
+{
+	store_dns_aggs_sort(a->rows, a->n);
+	a->sorted = true;
+}
+
 void agg_reset(struct agg *a)
 {
 	if (a->n == 0)
 		return;
-	/* Sparse tables: clear only the used slots; dense ones: clear all. */
-	if (a->n < (a->mask + 1) / 64) {
+	/* Sparse tables: clear only the used slots; dense (or sorted, whose
+	 * slots no longer match the rows) ones: clear all. */
+	if (a->n < (a->mask + 1) / 64 && !a->sorted) {
 		for (size_t k = 0; k < a->n; k++) {
 			const struct store_dns_agg *r = &a->rows[k];
 			size_t qlen = strlen(r->qname);
@@ -153,4 +161,5 @@ void agg_reset(struct agg *a)
 	a->n = 0;
 	a->str_used = 0;
 	a->oldest_minute = 0;
+	a->sorted = false;
 }

@@ -36,6 +36,10 @@ uint32_t agg_oldest_minute(const struct agg *a);	/* 0 when empty */
  * table. */
 void agg_rows(struct agg *a, const struct store_dns_agg **rows, size_t *n);
 
+/* Sort the rows into store order (store_dns_aggs_sort). The table can then
+ * only be read and reset, no longer added to. */
+void agg_sort(struct agg *a);
+
 void agg_reset(struct agg *a);
 
 #endif

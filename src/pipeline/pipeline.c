@@ -17,6 +17,9 @@
  * starts the next batch. Twice EVENT_PAYLOAD_MAX at least. */
 #define PAYLOAD_BATCH (32u * 1024 * 1024)
 
+/* Aggregate keys per transaction when a flush is big. */
+#define AGG_SLICE 10000
+
 /* One hand-over from the pipeline to the writer. */
 struct job {
 	struct sinkd_event *rows;	/* individual events, batch_max capacity */
@@ -132,28 +135,50 @@ int pipeline_push(struct vring *r, const struct sinkd_event *ev, const uint8_t *
 }
 
 /* Writer thread: commit each job, then hand its buffers back as spares. */
+static uint64_t agg_events(const struct store_dns_agg *aggs, size_t n)
+{
+	uint64_t events = 0;
+	for (size_t i = 0; i < n; i++)
+		events += aggs[i].count;
+	return events;
+}
+
+/* Writer thread: one job, as one transaction or, for a big aggregate
+ * flush, sorted slices of AGG_SLICE keys (docs/store.md, batch sizes) so
+ * each transaction touches only its part of the minute's pages. */
 static void write_job(struct pipeline *p, struct job *job)
 {
 	const struct store_dns_agg *aggs = NULL;
 	size_t n_aggs = 0;
-	uint64_t events = job->row_events;
 	if (job->agg != NULL) {
+		if (agg_count(job->agg) > 2 * AGG_SLICE)
+			agg_sort(job->agg);
 		agg_rows(job->agg, &aggs, &n_aggs);
-		for (size_t i = 0; i < n_aggs; i++)
-			events += aggs[i].count;
 	}
+	size_t slice = n_aggs > 2 * AGG_SLICE ? AGG_SLICE : n_aggs;
 	uint64_t t0 = mono_ns();
-	int ret = store_write_aggs(p->store, aggs, n_aggs, job->rows, job->n_rows);
-	atomic_store(&p->last_batch_us, (mono_ns() - t0) / 1000);
-	if (ret == 0) {
-		atomic_fetch_add(&p->events_stored, events);
-		atomic_fetch_add(&p->agg_rows_written, n_aggs);
-		atomic_fetch_add(&p->batches, 1);
-	} else {
-		atomic_fetch_add(&p->events_store_failed, events);
-		log_err("store: batch of %llu events lost: %s", (unsigned long long)events,
-			sinkd_strerror(ret));
+	uint64_t stored = 0, failed = 0;
+	for (size_t off = 0; off < n_aggs || off == 0; off += slice) {
+		size_t k = n_aggs - off < slice ? n_aggs - off : slice;
+		bool first = off == 0;
+		uint64_t events = agg_events(aggs + off, k) + (first ? job->row_events : 0);
+		int ret = store_write_aggs(p->store, aggs + off, k, first ? job->rows : NULL,
+					   first ? job->n_rows : 0);
+		if (ret == 0) {
+			stored += events;
+			atomic_fetch_add(&p->agg_rows_written, k);
+			atomic_fetch_add(&p->batches, 1);
+		} else {
+			failed += events;
+			log_err("store: batch of %llu events lost: %s", (unsigned long long)events,
+				sinkd_strerror(ret));
+		}
+		if (slice == 0)
+			break;
 	}
+	atomic_store(&p->last_batch_us, (mono_ns() - t0) / 1000);
+	atomic_fetch_add(&p->events_stored, stored);
+	atomic_fetch_add(&p->events_store_failed, failed);
 	if (job->agg != NULL)
 		agg_reset(job->agg);
 }

@@ -206,6 +206,37 @@ static void test_payload_travels_with_the_event(void **state)
 	free(path);
 }
 
+static void test_big_flush_in_sorted_slices(void **state)
+{
+	char *path = temp_db();
+	struct store *st;
+	assert_int_equal(store_open(&st, path, false), 0);
+	struct pipeline_options opt = {.n_rings = 1, .ring_size = 65536, .batch_max = 1000,
+				       .commit_interval_ms = 60000, .dns_flush_max = 10};
+	struct pipeline *p;
+	assert_int_equal(pipeline_new(&p, st, &opt), 0);
+	assert_int_equal(pipeline_start(p), 0);
+	struct sinkd_event ev;
+	for (unsigned i = 0; i < 25000; i++) {
+		make_event(&ev, 0, 0);
+		snprintf(ev.qname, sizeof(ev.qname), "k%u.seized.com", i * 7919u % 25000u);
+		while (pipeline_push(pipeline_ring(p, 0), &ev, NULL) != 0)
+			usleep(100);
+	}
+	pipeline_stop(p);
+	struct pipeline_stats ps;
+	pipeline_stats(p, &ps);
+	assert_int_equal(ps.agg_rows_written, 25000);
+	assert_true(ps.batches >= 3); /* 25,000 keys > 2 x 10,000: sliced */
+	assert_int_equal(ps.events_stored, 25000);
+	uint64_t q, rows;
+	assert_int_equal(store_totals(st, &q, &rows), 0);
+	assert_int_equal(q, 25000);
+	pipeline_free(p);
+	store_close(st);
+	free(path);
+}
+
 static void test_full_ring_refuses(void **state)
 {
 	struct store *st;
@@ -237,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_commit_interval_flushes_without_stop),
 		cmocka_unit_test(test_flood_defers_aggregates_to_minute),
 		cmocka_unit_test(test_payload_travels_with_the_event),
+		cmocka_unit_test(test_big_flush_in_sorted_slices),
 		cmocka_unit_test(test_full_ring_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
