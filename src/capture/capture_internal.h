@@ -154,6 +154,8 @@ void cap_raw_datagrams(struct cap_worker *w, struct cap_listener *l);
 void cap_proxy_accept(struct cap_worker *w, struct cap_conn *c, const struct cap_listener *l,
 		      const struct sockaddr_storage *peer);
 bool cap_proxy_io(struct cap_worker *w, struct cap_conn *c);
+/* True when addr is one of [proxy] trusted. */
+bool cap_peer_trusted(const struct capture *cap, const struct event_addr *addr);
 
 /* TLS (tls_conn.c). */
 int cap_tls_worker_init(struct cap_worker *w);

@@ -100,6 +100,15 @@ static void on_request(void *ctx, struct sinkd_event *ev, enum http_reply reply,
 	struct capture *cap = w->cap;
 	if (reply == HTTP_REPLY_OK || reply == HTTP_REPLY_OK_HEAD)
 		ev->http_status = (uint16_t)cap->cfg.http_status;
+	/* X-Forwarded-For only from a trusted HTTP proxy talking to us
+	 * directly (a PROXY header already named the client otherwise). */
+	struct event_addr xff;
+	if (!(ev->flags & EVF_PROXIED) && cap_peer_trusted(cap, &c->info.src) &&
+	    http_stream_forwarded_for(&c->http, &xff) == 0) {
+		ev->proxy = ev->src;
+		ev->src = xff;
+		ev->flags |= EVF_PROXIED;
+	}
 	if (ev->qname[0] != '\0') {
 		const struct domain_registry *reg = dns_server_registry(cap->dns);
 		long z = reg != NULL ? domains_match_name(reg, ev->qname) : -1;

@@ -8,6 +8,7 @@
 #include "core/error.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/epoll.h>
 
@@ -20,6 +21,15 @@ static bool peer_trusted(const struct capture *cap, const struct sockaddr_storag
 			return true;
 	}
 	return false;
+}
+
+bool cap_peer_trusted(const struct capture *cap, const struct event_addr *addr)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	s6->sin6_family = AF_INET6;
+	memcpy(&s6->sin6_addr, addr->ip, 16); /* IPv4-mapped matches IPv4 networks */
+	return peer_trusted(cap, &ss);
 }
 
 void cap_proxy_accept(struct cap_worker *w, struct cap_conn *c, const struct cap_listener *l,

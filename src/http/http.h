@@ -67,7 +67,14 @@ struct http_stream {
 	uint8_t name_len;
 	uint16_t host_len;
 	uint32_t requests;		/* completed on this connection */
+	char xff[64];			/* X-Forwarded-For: its last 63 bytes */
+	uint8_t xff_len;
 };
+
+/* The last address of the request's X-Forwarded-For header (the one the
+ * nearest proxy added), valid during the request callback. 0, or
+ * SINKD_ENOENT when there is none or it is not an address. */
+int http_stream_forwarded_for(const struct http_stream *s, struct event_addr *out);
 
 /* Bytes of request buffer a stream needs for lim. */
 size_t http_buffer_size(const struct http_limits *lim);

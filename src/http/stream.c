@@ -12,7 +12,7 @@
 #define SECTION_HDR 5
 #define RAW_MAX 4096
 
-enum { HS_NONE, HS_FIELD, HS_VALUE, HS_VALUE_HOST, HS_VALUE_UA, HS_VALUE_REF };
+enum { HS_NONE, HS_FIELD, HS_VALUE, HS_VALUE_HOST, HS_VALUE_UA, HS_VALUE_REF, HS_VALUE_XFF };
 
 static http_parser_settings settings;
 
@@ -101,6 +101,7 @@ static int on_message_begin(http_parser *p)
 	s->hdr_state = HS_NONE;
 	s->name_len = 0;
 	s->host_len = 0;
+	s->xff_len = 0;
 	section_open(s, EVP_TARGET);
 	return 0;
 }
@@ -156,6 +157,10 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 		} else if (name_is(s, "referer") && s->ref_len == 0) {
 			s->hdr_state = HS_VALUE_REF;
 			s->ref_off = s->used;
+		} else if (name_is(s, "x-forwarded-for")) {
+			s->hdr_state = HS_VALUE_XFF;
+			if (s->xff_len > 0 && s->xff_len < sizeof(s->xff) - 1)
+				s->xff[s->xff_len++] = ','; /* repeated header: one list */
 		}
 	}
 	struct sinkd_event *ev = req_ev(s);
@@ -166,6 +171,15 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 		s->ua_len += (uint32_t)len;
 	} else if (s->hdr_state == HS_VALUE_REF) {
 		s->ref_len += (uint32_t)len;
+	} else if (s->hdr_state == HS_VALUE_XFF) {
+		/* Keep the tail: the nearest proxy's address is the last one. */
+		for (size_t i = 0; i < len; i++) {
+			if (s->xff_len == sizeof(s->xff) - 1) {
+				memmove(s->xff, s->xff + 1, sizeof(s->xff) - 2);
+				s->xff_len--;
+			}
+			s->xff[s->xff_len++] = at[i];
+		}
 	}
 	section_append(s, at, len);
 	return 0;
@@ -332,4 +346,25 @@ void http_stream_abandon(struct http_stream *s, bool timeout, uint64_t now_ns)
 	if (timeout)
 		ev->flags |= EVF_TIMEOUT;
 	emit(s, HTTP_REPLY_NONE, true);
+}
+
+int http_stream_forwarded_for(const struct http_stream *s, struct event_addr *out)
+{
+	char buf[sizeof(s->xff)];
+	memcpy(buf, s->xff, s->xff_len);
+	buf[s->xff_len] = '\0';
+	char *last = strrchr(buf, ',');
+	last = last != NULL ? last + 1 : buf;
+	while (*last == ' ' || *last == '\t')
+		last++;
+	char *end = last + strlen(last);
+	while (end > last && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	if (*last == '[') { /* "[2001:db8::1]:port" */
+		char *close = strchr(last, ']');
+		if (close != NULL)
+			*close = '\0';
+		last++;
+	}
+	return event_addr_parse(out, last) == 0 ? 0 : SINKD_ENOENT;
 }

@@ -190,3 +190,23 @@ trusted = 127.0.0.2
     log = s.logtext()
     assert "PROXY 2 applied, 0 bad, 1 untrusted" in log  # capture: HTTP
     assert "PROXY 1 applied, 0 bad, 0 untrusted" in log  # DNS
+
+
+def test_x_forwarded_for_only_from_trusted(sinkd_factory):
+    hp = free_port()
+    s = sinkd_factory(extra=f"[http]\nlisten = 127.0.0.1:{hp}\n[proxy]\ntrusted = 127.0.0.2\n").start()
+    try:
+        for bind in ("127.0.0.2", "127.0.0.1"):
+            c = socket.socket()
+            c.bind((bind, 0))
+            c.connect(("127.0.0.1", hp))
+            c.sendall(b"GET /xff-" + bind.encode() + b" HTTP/1.1\r\n"
+                      b"X-Forwarded-For: 10.9.9.9, 198.51.100.77\r\n\r\n")
+            assert c.recv(100).startswith(b"HTTP/1.1 200")
+            c.close()
+    finally:
+        s.stop()
+    trusted, untrusted = rows(s, "http")
+    assert trusted["src"] == "198.51.100.77:0" and "proxied" in trusted["flags"]
+    assert trusted["proxy"].startswith("127.0.0.2:")
+    assert untrusted["src"].startswith("127.0.0.1:") and "proxied" not in untrusted["flags"]

@@ -161,6 +161,42 @@ static void test_header_limit_and_malformed(void **state)
 	free(s);
 }
 
+static struct event_addr xff_seen;
+static int xff_ret;
+
+static void xff_cb(void *ctx, struct sinkd_event *ev, enum http_reply reply, bool close)
+{
+	xff_ret = http_stream_forwarded_for(ctx, &xff_seen);
+}
+
+static void test_forwarded_for_last_address(void **state)
+{
+	const char req[] = "GET / HTTP/1.1\r\nX-Forwarded-For: 10.0.0.1, 198.51.100.7\r\n"
+			   "X-Forwarded-For: 203.0.113.5\r\n\r\n"
+			   "GET / HTTP/1.1\r\nX-Forwarded-For: [2001:db8::7]:1234\r\n\r\n"
+			   "GET / HTTP/1.1\r\nX-Forwarded-For: unknown\r\n\r\n";
+	struct http_stream st;
+	uint8_t *buf = aligned_alloc(64, (http_buffer_size(&lim) + 63) & ~(size_t)63);
+	http_stream_init(&st, &lim, &info, xff_cb, &st);
+	http_stream_lend(&st, buf);
+	char ip[64];
+	/* Feed one request at a time to look at each. */
+	const char *p = req;
+	const char *ends[3];
+	ends[0] = strstr(p, "\r\n\r\n") + 4;
+	ends[1] = strstr(ends[0], "\r\n\r\n") + 4;
+	ends[2] = strstr(ends[1], "\r\n\r\n") + 4;
+	assert_true(http_stream_feed(&st, (const uint8_t *)p, (size_t)(ends[0] - p), 1));
+	assert_int_equal(xff_ret, 0);
+	assert_string_equal(event_addr_str(&xff_seen, ip, sizeof(ip)), "203.0.113.5");
+	assert_true(http_stream_feed(&st, (const uint8_t *)ends[0], (size_t)(ends[1] - ends[0]), 1));
+	assert_int_equal(xff_ret, 0);
+	assert_string_equal(event_addr_str(&xff_seen, ip, sizeof(ip)), "2001:db8::7");
+	assert_true(http_stream_feed(&st, (const uint8_t *)ends[1], (size_t)(ends[2] - ends[1]), 1));
+	assert_int_equal(xff_ret, SINKD_ENOENT);
+	free(http_stream_reclaim(&st));
+}
+
 static void test_partial_request_abandoned(void **state)
 {
 	const char part[] = "GET /slow HTTP/1.1\r\nHost: sl";
@@ -181,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_not_http),
 		cmocka_unit_test(test_header_limit_and_malformed),
 		cmocka_unit_test(test_partial_request_abandoned),
+		cmocka_unit_test(test_forwarded_for_last_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
