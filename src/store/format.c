@@ -1,5 +1,5 @@
 /* Rendering of store rows for `sinkd events`: table, CSV (RFC 4180) and
- * JSON lines. */
+ * JSON lines. The fields of HTTP, TLS and raw events: format_capture.c. */
 #include "store/store_internal.h"
 
 #include <stdio.h>
@@ -62,16 +62,17 @@ static void row_to_text(const struct store_row *row, struct row_text *t)
 	if (ev->kind == EVENT_DNS) {
 		store_qtype_name(ev->qtype, t->qtype, sizeof(t->qtype));
 		store_rcode_name(ev->rcode, t->rcode, sizeof(t->rcode));
+	} else if (ev->http_status != 0) {
+		snprintf(t->rcode, sizeof(t->rcode), "%u", ev->http_status);
 	}
 }
 
 static const char *dash(const char *s) { return s[0] != '\0' ? s : "-"; }
 
-static void print_table(FILE *out, const struct row_text *t)
+static void print_table(FILE *out, const struct row_text *t, const char *name)
 {
 	fprintf(out, "%-24s %-4s %-9s %-22s %-40s %-6s %-9s %llu\n", t->time, t->kind,
-		dash(t->transport), t->src, dash(t->qname), dash(t->qtype), dash(t->rcode),
-		t->count);
+		dash(t->transport), t->src, dash(name), dash(t->qtype), dash(t->rcode), t->count);
 }
 
 static void csv_field(FILE *out, const char *s, char sep)
@@ -99,7 +100,7 @@ static void print_csv(FILE *out, const struct row_text *t)
 	csv_field(out, t->qname, ',');
 	csv_field(out, t->qtype, ',');
 	csv_field(out, t->rcode, ',');
-	fprintf(out, "%llu,%s\n", t->count, t->aggregate ? "true" : "false");
+	fprintf(out, "%llu,%s", t->count, t->aggregate ? "true" : "false");
 }
 
 /* A JSON string, or null when empty. Bytes outside printable ASCII are
@@ -144,17 +145,26 @@ void store_print_header(FILE *out, enum store_format fmt)
 		fprintf(out, "%-24s %-4s %-9s %-22s %-40s %-6s %-9s %s\n", "time", "kind",
 			"transport", "src", "qname", "qtype", "rcode", "count");
 	else if (fmt == STORE_FMT_CSV)
-		fputs("time,kind,transport,src,zone,qname,qtype,rcode,count,aggregate\n", out);
+		fprintf(out, "time,kind,transport,src,zone,qname,qtype,rcode,count,aggregate%s\n",
+			store_capture_csv_header);
 }
 
 void store_print_row(FILE *out, enum store_format fmt, const struct store_row *row)
 {
 	struct row_text t;
+	char name[512];
 	row_to_text(row, &t);
-	if (fmt == STORE_FMT_TABLE)
-		print_table(out, &t);
-	else if (fmt == STORE_FMT_CSV)
+	if (fmt == STORE_FMT_TABLE) {
+		if (row->capture)
+			store_capture_name(row, name, sizeof(name));
+		print_table(out, &t, row->capture ? name : t.qname);
+	} else if (fmt == STORE_FMT_CSV) {
 		print_csv(out, &t);
-	else
+		store_print_capture_csv(out, row);
+		fputc('\n', out);
+	} else if (row->capture) {
+		store_print_capture_json(out, row, t.time);
+	} else {
 		print_json(out, &t);
+	}
 }

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NS_PER_S 1000000000ull
@@ -35,6 +36,7 @@ struct cursor {
 	sqlite3_stmt *stmt;
 	bool live;
 	struct store_row row;
+	uint8_t *payload; /* events side: the row's capture sections */
 };
 
 /* sinkd_scan(side, time): true while the statement's scan budget lasts.
@@ -89,11 +91,16 @@ static void sql_events(const struct plan *pl, enum store_scan_side side, char *s
 	snprintf(sql, len,
 		 "SELECT e.ts_ns, e.kind, e.transport, e.flags, e.worker, e.src_ip, e.src_port,"
 		 " e.dst_ip, e.dst_port, z.name, e.qname, e.qtype, e.qclass, e.rcode, e.msg_size,"
-		 " e.ecs_family, e.ecs_prefix, e.ecs_addr, f.name, m.name, b.name, e.country, e.asn"
+		 " e.ecs_family, e.ecs_prefix, e.ecs_addr, f.name, m.name, b.name, e.country, e.asn,"
+		 " c.id IS NOT NULL, c.conn_id, c.proxy_ip, c.proxy_port, c.method, c.http_version,"
+		 " c.status, c.body_len, c.proto, c.body_sha256, c.body_stored, json_valid(c.hello),"
+		 " c.target, c.headers, c.user_agent, c.referer, c.raw, c.ja3, c.ja3_md5, c.ja4,"
+		 " c.hello"
 		 " FROM events e LEFT JOIN zones z ON z.id = e.zone_id"
 		 " LEFT JOIN labels f ON f.id = e.family_id"
 		 " LEFT JOIN labels m ON m.id = e.msg_type_id"
 		 " LEFT JOIN labels b ON b.id = e.bot_id"
+		 " LEFT JOIN capture c ON c.id = e.id"
 		 " WHERE sinkd_scan(%d, e.id) AND e.id >= :since AND e.id < :until_key"
 		 " AND e.ts_ns >= :since AND e.ts_ns < :until",
 		 (int)side);
@@ -217,6 +224,64 @@ static void decode_event(sqlite3_stmt *s, struct store_row *row)
 	ev->asn = (uint32_t)sqlite3_column_int64(s, 22);
 }
 
+/* Columns of the capture row after the events columns (sql_events). */
+enum {
+	COL_CAPTURE = 23,
+	COL_CONN_ID,
+	COL_PROXY_IP,
+	COL_PROXY_PORT,
+	COL_METHOD,
+	COL_HTTP_VERSION,
+	COL_STATUS,
+	COL_BODY_LEN,
+	COL_PROTO,
+	COL_BODY_SHA256,
+	COL_BODY_STORED,
+	COL_HELLO_JSON,
+	COL_SECTIONS, /* one column per section type below, in this order */
+};
+
+static const uint8_t section_types[] = {
+    EVP_TARGET, EVP_HEADERS, EVP_USER_AGENT, EVP_REFERER,   EVP_RAW,
+    EVP_TLS_JA3, EVP_TLS_JA3_MD5, EVP_TLS_JA4, EVP_TLS_HELLO,
+};
+
+/* The capture columns of an events row into row (payload: a buffer of
+ * EVENT_PAYLOAD_MAX bytes that the row's sections are copied into). */
+static void decode_capture(sqlite3_stmt *s, struct store_row *row, uint8_t *payload)
+{
+	struct sinkd_event *ev = &row->ev;
+	if (payload == NULL || sqlite3_column_int(s, COL_CAPTURE) == 0)
+		return;
+	row->capture = true;
+	ev->conn_id = (uint64_t)sqlite3_column_int64(s, COL_CONN_ID);
+	copy_ip(ev->proxy.ip, s, COL_PROXY_IP);
+	ev->proxy.port = (uint16_t)sqlite3_column_int(s, COL_PROXY_PORT);
+	copy_text(ev->http_method, sizeof(ev->http_method), sqlite3_column_text(s, COL_METHOD));
+	ev->http_version = (uint8_t)sqlite3_column_int(s, COL_HTTP_VERSION);
+	ev->http_status = (uint16_t)sqlite3_column_int(s, COL_STATUS);
+	ev->body_len = (uint32_t)sqlite3_column_int64(s, COL_BODY_LEN);
+	copy_text(ev->proto, sizeof(ev->proto), sqlite3_column_text(s, COL_PROTO));
+	const void *sha = sqlite3_column_blob(s, COL_BODY_SHA256);
+	if (sha != NULL && sqlite3_column_bytes(s, COL_BODY_SHA256) == 32) {
+		memcpy(row->body_sha256, sha, 32);
+		row->has_body = true;
+		row->body_stored = (uint32_t)sqlite3_column_int64(s, COL_BODY_STORED);
+	}
+	row->hello_json = sqlite3_column_int(s, COL_HELLO_JSON) != 0;
+	for (size_t i = 0; i < sizeof(section_types); i++) {
+		int col = COL_SECTIONS + (int)i;
+		if (sqlite3_column_type(s, col) == SQLITE_NULL)
+			continue;
+		const void *data = sqlite3_column_blob(s, col);
+		/* A section that does not fit (more than one event carried)
+		 * is left out rather than cut. */
+		event_payload_add(payload, EVENT_PAYLOAD_MAX, &ev->payload_len, section_types[i],
+				  data, (size_t)sqlite3_column_bytes(s, col));
+	}
+	ev->payload = payload;
+}
+
 static void decode_agg(sqlite3_stmt *s, struct store_row *row)
 {
 	struct sinkd_event *ev = &row->ev;
@@ -243,10 +308,12 @@ static int cursor_next(struct store *st, struct cursor *c, bool aggs)
 	int rc = sqlite3_step(c->stmt);
 	c->live = rc == SQLITE_ROW;
 	if (rc == SQLITE_ROW) {
-		if (aggs)
+		if (aggs) {
 			decode_agg(c->stmt, &c->row);
-		else
+		} else {
 			decode_event(c->stmt, &c->row);
+			decode_capture(c->stmt, &c->row, c->payload);
+		}
 		return 0;
 	}
 	if (rc == SQLITE_DONE || st->scan.stopped[aggs ? STORE_SCAN_AGGS : STORE_SCAN_EVENTS])
@@ -393,6 +460,13 @@ int store_query_scan(struct store *st, const struct store_filter *f, store_row_c
 	int ret = plan_filter(st, f, &pl);
 	if (ret != 0 || (!pl.want_events && !pl.want_aggs))
 		goto done;
+	if (pl.want_events && pl.kind != EVENT_DNS) {
+		ev.payload = malloc(EVENT_PAYLOAD_MAX);
+		if (ev.payload == NULL) {
+			ret = SINKD_ENOMEM;
+			goto done;
+		}
+	}
 	ret = open_cursors(st, &pl, &ev, &ag);
 	for (size_t n = 0; ret == 0 && !full; n++) {
 		floor = scan_floor_ns(&st->scan);
@@ -412,6 +486,7 @@ int store_query_scan(struct store *st, const struct store_filter *f, store_row_c
 	}
 	floor = scan_floor_ns(&st->scan);
 done:
+	free(ev.payload);
 	sqlite3_finalize(ev.stmt);
 	sqlite3_finalize(ag.stmt);
 	/* With the limit filled every row shown is one of the newest matches

@@ -4,7 +4,8 @@
  * time index (no secondary index to maintain). Runs of in-order rows are
  * written STORE_ROWS_PER_INSERT at a time by one multi-row INSERT, which
  * saves the per-statement cost; a late event is inserted on its own at its
- * place in time. */
+ * place in time. HTTP, TLS and raw events also get their `capture` row
+ * (capture.c) under the same id. */
 #include "store/store_internal.h"
 
 #include "core/error.h"
@@ -194,7 +195,7 @@ static int insert_late(struct store *st, const struct sinkd_event *ev, int64_t k
 		if (rc == SQLITE_DONE) {
 			if (id > rw->last_id)
 				rw->last_id = id;
-			return 0;
+			return ev->kind == EVENT_DNS ? 0 : store_capture_add(st, ev, id);
 		}
 		if (rc != SQLITE_CONSTRAINT_PRIMARYKEY)
 			break;
@@ -222,6 +223,8 @@ int store_rows_add(struct store *st, const struct sinkd_event *ev)
 	}
 	rw->last_id = key;
 	if (bind_row(st, rw->insert_many, (int)rw->n_pending * ROW_COLUMNS, ev, key) != 0)
+		return SINKD_ESTORE;
+	if (ev->kind != EVENT_DNS && store_capture_add(st, ev, key) != 0)
 		return SINKD_ESTORE;
 	rw->pending[rw->n_pending].ev = ev;
 	rw->pending[rw->n_pending].id = key;

@@ -205,6 +205,72 @@ static const char sql_domain_status[] =
     " new_state, json_extract(details, '$.summary') AS summary, source"
     " FROM domain_status;";
 
+/* Version 4: what the capture listeners record (docs/capture.md). The
+ * events table and its write path stay as they were: DNS rows, the flood,
+ * gain nothing. An HTTP, TLS or raw event keeps its row in `events`
+ * (time, addresses, Host or SNI as qname, zone) and one row of `capture`
+ * under the same id, appended in the same time order, with the fields of
+ * the connection listeners and the variable parts of the payload. Bodies
+ * are stored once per content (`bodies`, by SHA-256 of the bytes kept). */
+static const char sql_v4[] =
+    "CREATE TABLE capture ("
+    " id INTEGER PRIMARY KEY," /* = events.id */
+    " conn_id INTEGER NOT NULL,"
+    " proxy_ip BLOB,"
+    " proxy_port INTEGER,"
+    " method TEXT,"
+    " http_version INTEGER,"
+    " status INTEGER,"
+    " body_len INTEGER,"
+    " proto TEXT,"
+    " target TEXT,"
+    " headers TEXT,"
+    " user_agent TEXT,"
+    " referer TEXT,"
+    " body_sha256 BLOB,"
+    " body_stored INTEGER,"
+    " raw BLOB,"
+    " ja3 TEXT,"
+    " ja3_md5 TEXT,"
+    " ja4 TEXT,"
+    " hello TEXT"
+    ");"
+    "CREATE TABLE bodies ("
+    " sha256 BLOB PRIMARY KEY,"
+    " len INTEGER NOT NULL,"
+    " data BLOB NOT NULL"
+    ");"
+    "DROP VIEW events_v;"
+    /* clang-format off */
+    "CREATE VIEW events_v AS SELECT e.id,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', e.ts_ns / 1e9, 'unixepoch') AS time,"
+    " e.kind, e.transport, e.flags,"
+    " " IP_TEXT("e.src_ip") " AS src_ip, e.src_port,"
+    " " IP_TEXT("e.dst_ip") " AS dst_ip, e.dst_port,"
+    " z.name AS zone, e.qname, e.qtype, e.qclass, e.rcode, e.msg_size,"
+    " f.name AS family, m.name AS msg_type, b.name AS bot_id, e.country, e.asn,"
+    " c.conn_id, " IP_TEXT("c.proxy_ip") " AS proxy_ip, c.proxy_port, c.method,"
+    " c.http_version, c.status, c.body_len, c.proto, c.target, c.user_agent, c.referer,"
+    " lower(hex(c.body_sha256)) AS body_sha256, c.body_stored, c.ja3, c.ja3_md5, c.ja4"
+    " FROM events e LEFT JOIN zones z ON z.id = e.zone_id"
+    " LEFT JOIN labels f ON f.id = e.family_id"
+    " LEFT JOIN labels m ON m.id = e.msg_type_id"
+    " LEFT JOIN labels b ON b.id = e.bot_id"
+    " LEFT JOIN capture c ON c.id = e.id;"
+    "CREATE VIEW capture_v AS SELECT c.id,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', e.ts_ns / 1e9, 'unixepoch') AS time,"
+    " CASE e.kind WHEN 2 THEN 'http' WHEN 3 THEN 'tls' WHEN 4 THEN 'raw' END AS kind,"
+    " " IP_TEXT("e.src_ip") " AS src_ip, e.src_port,"
+    " " IP_TEXT("e.dst_ip") " AS dst_ip, e.dst_port,"
+    " c.conn_id, " IP_TEXT("c.proxy_ip") " AS proxy_ip, c.proxy_port,"
+    " z.name AS zone, e.qname, c.method, c.target, c.http_version, c.status, c.proto,"
+    " c.user_agent, c.referer, c.headers, c.body_len, c.body_stored,"
+    " lower(hex(c.body_sha256)) AS body_sha256, c.ja3, c.ja3_md5, c.ja4, c.hello,"
+    " lower(hex(c.raw)) AS raw_hex"
+    " FROM capture c JOIN events e ON e.id = c.id"
+    " LEFT JOIN zones z ON z.id = e.zone_id;";
+/* clang-format on */
+
 struct migration {
 	const char *what;
 	const char *sql;
@@ -214,6 +280,7 @@ static const struct migration migrations[] = {
     {"names, labels, dns_minute, events", sql_v1},
     {"domain_status (domain monitor state changes)", sql_domain_status},
     {"inline query names, zones table, time-keyed events, primary keys only", sql_v3},
+    {"capture (HTTP, TLS, raw events), bodies by SHA-256", sql_v4},
 };
 
 int store_schema_version(void) { return (int)(sizeof(migrations) / sizeof(migrations[0])); }

@@ -76,7 +76,7 @@ static int setup_writer(struct store *st)
 	    store_prepare(st, "COMMIT", &st->commit) != 0 ||
 	    store_prepare(st, "ROLLBACK", &st->rollback) != 0 ||
 	    store_prepare(st, sql_agg_upsert, &st->agg_upsert) != 0 ||
-	    store_rows_open(st) != 0)
+	    store_rows_open(st) != 0 || store_capture_open(st) != 0)
 		return SINKD_ESTORE;
 	int ret = store_lookup_init(st, &st->zones, "zones", STORE_ZONES_CACHE_SLOTS);
 	if (ret == 0)
@@ -139,6 +139,7 @@ void store_close(struct store *st)
 	sqlite3_finalize(st->rollback);
 	sqlite3_finalize(st->agg_upsert);
 	store_rows_close(st);
+	store_capture_close(st);
 	store_lookup_free(&st->zones);
 	store_lookup_free(&st->labels);
 	store_agg_free(&st->agg);
@@ -179,4 +180,6 @@ void store_stats(struct store *st, struct store_stats *out)
 	out->agg_upserts = atomic_load_explicit(&st->stat.agg_upserts, memory_order_relaxed);
 	out->cache_hits = atomic_load_explicit(&st->stat.cache_hits, memory_order_relaxed);
 	out->cache_misses = atomic_load_explicit(&st->stat.cache_misses, memory_order_relaxed);
+	out->bodies_new = atomic_load_explicit(&st->stat.bodies_new, memory_order_relaxed);
+	out->bodies_seen = atomic_load_explicit(&st->stat.bodies_seen, memory_order_relaxed);
 }

@@ -68,17 +68,28 @@ struct store_filter {
 	uint64_t since_ns, until_ns;	/* [since, until) */
 	const char *domain;		/* seized zone, or a name under it */
 	const char *ip;			/* source address */
-	const char *type;		/* "dns" (later "http", "tls", "raw") or a qtype name like "A" */
+	const char *type;		/* "dns", "http", "tls", "raw" or a qtype name like "A" */
 	size_t limit;			/* 0 = 100, at most 100000 */
 	uint64_t scan_max;		/* rows one side may examine; 0 = 2,000,000 */
 };
 
 /* One row of `sinkd events`: an individual event (count 1, every field
- * set) or a DNS per-minute aggregate (ts = minute start, count >= 1). */
+ * set) or a DNS per-minute aggregate (ts = minute start, count >= 1).
+ * An HTTP, TLS or raw event also has its capture fields (capture true):
+ * ev's connection fields (conn_id, proxy, http_*, body_len, proto) and
+ * ev.payload, the stored sections (EVP_TARGET, EVP_HEADERS,
+ * EVP_USER_AGENT, EVP_REFERER, EVP_RAW, EVP_TLS_*; never EVP_BODY: a body
+ * is in table `bodies` under body_sha256). The payload belongs to the
+ * query and is valid only during the callback. */
 struct store_row {
 	struct sinkd_event ev;
 	uint64_t count;
 	bool aggregate;
+	bool capture;
+	bool has_body;			/* body_sha256 and body_stored are set */
+	uint8_t body_sha256[32];	/* SHA-256 of the body bytes kept */
+	uint32_t body_stored;		/* body bytes kept (<= ev.body_len) */
+	bool hello_json;		/* EVP_TLS_HELLO is a JSON object (else a reason) */
 };
 
 typedef int (*store_row_cb)(const struct store_row *row, void *ctx);
@@ -117,6 +128,8 @@ struct store_stats {
 	uint64_t event_rows;		/* individual event rows inserted */
 	uint64_t agg_upserts;		/* dns_minute upserts after in-batch merging */
 	uint64_t cache_hits, cache_misses;	/* lookup-table (zones, labels) cache */
+	uint64_t bodies_new;		/* HTTP bodies stored (new content) */
+	uint64_t bodies_seen;		/* HTTP bodies already stored (deduplicated) */
 };
 
 void store_stats(struct store *st, struct store_stats *out);

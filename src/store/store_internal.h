@@ -88,6 +88,16 @@ struct store_rows {
 	size_t n_pending;
 };
 
+/* The capture writer (capture.c): the side row of an HTTP, TLS or raw
+ * event (`capture`, same id as its `events` row) and its body, stored
+ * once per SHA-256 (`bodies`). The digest context is made once per
+ * handle and reused for every body. */
+struct store_capture {
+	sqlite3_stmt *insert, *insert_body;
+	struct evp_md_ctx_st *md_ctx;
+	struct evp_md_st *sha256;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -95,6 +105,7 @@ struct store {
 	sqlite3_stmt *begin, *commit, *rollback;
 	sqlite3_stmt *agg_upsert;
 	struct store_rows rows;
+	struct store_capture capture;
 	struct store_lookup zones;  /* seized zones */
 	struct store_lookup labels; /* family, message type, bot id */
 	struct store_agg agg;
@@ -102,6 +113,7 @@ struct store {
 	struct {
 		atomic_uint_least64_t batches, batch_failures, events;
 		atomic_uint_least64_t event_rows, agg_upserts;
+		atomic_uint_least64_t bodies_new, bodies_seen;
 		atomic_uint_least64_t cache_hits, cache_misses;
 	} stat;
 };
@@ -142,6 +154,14 @@ int store_rows_add(struct store *st, const struct sinkd_event *ev);
 int store_rows_flush(struct store *st);
 void store_rows_rollback(struct store *st);
 
+/* The capture row (and body) of an HTTP, TLS or raw event stored in
+ * `events` under id, inside the caller's write transaction (capture.c).
+ * Payload sections are bound SQLITE_STATIC: ev->payload must stay valid
+ * until the statement has run, which it does here. 0 or SINKD_ESTORE. */
+int store_capture_open(struct store *st);
+void store_capture_close(struct store *st);
+int store_capture_add(struct store *st, const struct sinkd_event *ev, int64_t id);
+
 /* Register the SQL functions queries use on the handle. 0 or SINKD_ESTORE. */
 int store_query_register(struct store *st);
 
@@ -159,6 +179,10 @@ const char *store_transport_name(uint8_t transport);
 const char *store_qtype_name(uint16_t qtype, char *buf, size_t len);
 const char *store_rcode_name(uint16_t rcode, char *buf, size_t len);
 
+/* Name of event flag bit `bit` ("edns", "body_truncated", ...; "bit20"
+ * for a bit this binary does not know). Returns buf or a constant. */
+const char *store_flag_name(unsigned bit, char *buf, size_t len);
+
 /* Parse a time for --since/--until: RFC 3339 ("2026-11-25T08:00:00Z",
  * fractional seconds and +hh:mm offsets allowed), a date ("2026-11-25",
  * midnight UTC) or a duration ago ("90s", "15m", "2h", "7d", "1w").
@@ -171,5 +195,14 @@ enum store_format { STORE_FMT_TABLE, STORE_FMT_CSV, STORE_FMT_JSON };
  * row. JSON is one object per line. */
 void store_print_header(FILE *out, enum store_format fmt);
 void store_print_row(FILE *out, enum store_format fmt, const struct store_row *row);
+
+/* HTTP, TLS and raw rows (format_capture.c): the whole JSON line; the
+ * table's name column (method and target, SNI and JA4, protocol); the
+ * CSV columns after the common ones (empty ones for rows without
+ * capture fields), named by store_capture_csv_header. */
+void store_print_capture_json(FILE *out, const struct store_row *row, const char *time);
+void store_capture_name(const struct store_row *row, char *buf, size_t len);
+void store_print_capture_csv(FILE *out, const struct store_row *row);
+extern const char store_capture_csv_header[];
 
 #endif

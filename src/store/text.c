@@ -38,6 +38,39 @@ const char *store_transport_name(uint8_t transport)
 	}
 }
 
+static const struct {
+	uint32_t flag;
+	const char *name;
+} flag_names[] = {
+    {EVF_EDNS, "edns"},
+    {EVF_DO, "do"},
+    {EVF_TC, "tc"},
+    {EVF_RRL_SLIP, "rrl_slip"},
+    {EVF_RRL_DROP, "rrl_drop"},
+    {EVF_ECS, "ecs"},
+    {EVF_MALFORMED, "malformed"},
+    {EVF_COOKIE, "cookie"},
+    {EVF_NSID, "nsid"},
+    {EVF_TLS, "tls"},
+    {EVF_BODY_TRUNCATED, "body_truncated"},
+    {EVF_HEADERS_TRUNCATED, "headers_truncated"},
+    {EVF_NOT_HTTP, "not_http"},
+    {EVF_PROXIED, "proxied"},
+    {EVF_HANDSHAKE_FAILED, "handshake_failed"},
+    {EVF_TIMEOUT, "timeout"},
+    {EVF_LIMITED, "limited"},
+};
+
+const char *store_flag_name(unsigned bit, char *buf, size_t len)
+{
+	for (size_t i = 0; bit < 32 && i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+		if (flag_names[i].flag == 1u << bit)
+			return flag_names[i].name;
+	}
+	snprintf(buf, len, "bit%u", bit);
+	return buf;
+}
+
 int store_type_parse(const char *text, uint8_t *kind, int *qtype)
 {
 	uint16_t num;

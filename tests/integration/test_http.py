@@ -199,11 +199,22 @@ def test_slow_client_times_out_and_is_recorded(sinkd_factory):
     try:
         c = socket.create_connection(("127.0.0.1", port), timeout=5)
         t0 = time.time()
+        cut = False
+        # The trickle (28 bytes, 1.4 s) outlasts the 800 ms request timeout:
+        # the server cuts the connection while we are still sending.
         for b in b"GET /slow HTTP/1.1\r\nHost: s":
-            c.sendall(bytes([b]))
+            try:
+                c.sendall(bytes([b]))
+            except (BrokenPipeError, ConnectionResetError):
+                cut = True
+                break
             time.sleep(0.05)
-        assert c.recv(10) == b""  # cut after the request timeout
-        assert time.time() - t0 < 4
+        if not cut:
+            try:
+                assert c.recv(10) == b""  # cut after the request timeout
+            except ConnectionResetError:
+                pass
+        assert 0.7 < time.time() - t0 < 4
         c.close()
     finally:
         s.stop()

@@ -74,6 +74,38 @@ static inline struct sinkd_event dns_event(uint64_t ts_ns, const char *src, uint
 	return ev;
 }
 
+/* An HTTP, TLS or raw event from src:port to 127.0.0.1:dport whose payload
+ * sections are added to buf (cap bytes) with cap_section. */
+static inline struct sinkd_event cap_event(uint8_t kind, uint64_t ts_ns, const char *src,
+					   uint16_t port, uint16_t dport, uint64_t conn_id,
+					   uint8_t *buf)
+{
+	struct sinkd_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts_ns = ts_ns;
+	ev.kind = kind;
+	ev.transport = TRANSPORT_TCP;
+	event_addr_parse(&ev.src, src);
+	ev.src.port = port;
+	event_addr_parse(&ev.dst, "127.0.0.1");
+	ev.dst.port = dport;
+	ev.conn_id = conn_id;
+	ev.payload = buf;
+	return ev;
+}
+
+static inline void cap_section(struct sinkd_event *ev, size_t cap, uint8_t type,
+			       const void *data, size_t len)
+{
+	if (event_payload_add((uint8_t *)ev->payload, cap, &ev->payload_len, type, data, len) != 0)
+		abort();
+}
+
+static inline void cap_text(struct sinkd_event *ev, size_t cap, uint8_t type, const char *text)
+{
+	cap_section(ev, cap, type, text, strlen(text));
+}
+
 /* One integer from SQL run on the file through its own connection. */
 static inline long long sql_int(const char *db, const char *sql)
 {

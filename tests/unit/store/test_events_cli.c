@@ -189,11 +189,15 @@ static void test_csv_and_json(void **state)
 {
 	struct fixture *fx = *state;
 	assert_int_equal(run(fx, 7, "--db", fx->tmp.db, "--format", "csv", "--type", "TXT"), 0);
+	/* Capture columns follow, empty for DNS rows. */
 	assert_string_equal(fx->out,
-			    "time,kind,transport,src,zone,qname,qtype,rcode,count,aggregate\n"
+			    "time,kind,transport,src,zone,qname,qtype,rcode,count,aggregate,"
+			    "dst,proxy,conn_id,flags,method,target,http_version,status,"
+			    "user_agent,referer,headers,body_len,body_stored,body_sha256,proto,"
+			    "ja3,ja3_md5,ja4,hello,raw_hex\n"
 			    "2026-11-26T00:02:00.000Z,dns,udp,[2001:db8::5]:53,alpha.com,"
 			    "\"we\"\"i\x01"
-			    "d\\n,ame.alpha.com\",TXT,NXDOMAIN,1,false\n");
+			    "d\\n,ame.alpha.com\",TXT,NXDOMAIN,1,false,,,,,,,,,,,,,,,,,,,,\n");
 	assert_int_equal(run(fx, 7, "--db", fx->tmp.db, "--format", "json", "--limit", "2"), 0);
 	assert_string_equal(
 	    fx->out,
@@ -322,6 +326,87 @@ static void test_config_store_path(void **state)
 	assert_non_null(strstr(fx->err, conf));
 }
 
+/* HTTP, TLS and raw rows: every captured field in JSON (the keys the
+ * integration tests read), the name column of the table, CSV columns. */
+static void test_capture_output(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = NULL;
+	static uint8_t buf[3][1024];
+	struct sinkd_event ev[3];
+	ev[0] = cap_event(EVENT_HTTP, T0_NS + 240 * SEC_NS, "198.51.100.7", 40000, 8080, 9, buf[0]);
+	ev[0].flags = EVF_PROXIED | EVF_BODY_TRUNCATED;
+	event_addr_parse(&ev[0].proxy, "127.0.0.2");
+	ev[0].proxy.port = 5000;
+	snprintf(ev[0].http_method, sizeof(ev[0].http_method), "POST");
+	snprintf(ev[0].qname, sizeof(ev[0].qname), "www.alpha.com");
+	snprintf(ev[0].zone, sizeof(ev[0].zone), "alpha.com");
+	ev[0].http_version = 11;
+	ev[0].http_status = 200;
+	ev[0].body_len = 70000;
+	cap_text(&ev[0], sizeof(buf[0]), EVP_TARGET, "/a.png?x=\"1\"");
+	cap_text(&ev[0], sizeof(buf[0]), EVP_HEADERS, "Host: www.alpha.com\r\nUser-Agent: M\r\n");
+	cap_text(&ev[0], sizeof(buf[0]), EVP_USER_AGENT, "M");
+	cap_text(&ev[0], sizeof(buf[0]), EVP_BODY, "hello");
+	ev[1] = cap_event(EVENT_TLS, T0_NS + 241 * SEC_NS, "2001:db8::5", 443, 8443, 10, buf[1]);
+	ev[1].flags = EVF_HANDSHAKE_FAILED;
+	snprintf(ev[1].proto, sizeof(ev[1].proto), "tls");
+	cap_text(&ev[1], sizeof(buf[1]), EVP_TLS_JA3, "771,47-255,0,,");
+	cap_text(&ev[1], sizeof(buf[1]), EVP_TLS_JA4, "t12d0101_x_y");
+	cap_text(&ev[1], sizeof(buf[1]), EVP_TLS_HELLO, "{\"v\":[1,2]}");
+	cap_section(&ev[1], sizeof(buf[1]), EVP_RAW, "\x16\x03\x01", 3);
+	ev[2] = cap_event(EVENT_RAW, T0_NS + 242 * SEC_NS, "192.0.2.4", 1, 9000, 11, buf[2]);
+	ev[2].transport = TRANSPORT_UDP;
+	ev[2].body_len = 40;
+	snprintf(ev[2].proto, sizeof(ev[2].proto), "binary");
+	cap_section(&ev[2], sizeof(buf[2]), EVP_RAW, "\xde\xad\x00\n", 4);
+	assert_int_equal(store_open(&st, fx->tmp.db, false), 0);
+	assert_int_equal(store_write(st, ev, 3, false), 0);
+	store_close(st);
+
+	assert_int_equal(run(fx, 7, "--db", fx->tmp.db, "--format", "json", "--type", "raw"), 0);
+	assert_string_equal(fx->out,
+			    "{\"time\":\"2026-11-26T00:04:02.000Z\",\"kind\":\"raw\","
+			    "\"transport\":\"udp\",\"src\":\"192.0.2.4:1\","
+			    "\"dst\":\"127.0.0.1:9000\",\"proxy\":null,\"conn_id\":11,"
+			    "\"flags\":[],\"zone\":\"\",\"qname\":\"\",\"proto\":\"binary\","
+			    "\"bytes\":40,\"raw_hex\":\"dead000a\",\"count\":1,"
+			    "\"aggregate\":false}\n");
+	assert_int_equal(run(fx, 7, "--db", fx->tmp.db, "--format", "json", "--type", "tls"), 0);
+	assert_string_equal(fx->out,
+			    "{\"time\":\"2026-11-26T00:04:01.000Z\",\"kind\":\"tls\","
+			    "\"transport\":\"tcp\",\"src\":\"[2001:db8::5]:443\","
+			    "\"dst\":\"127.0.0.1:8443\",\"proxy\":null,\"conn_id\":10,"
+			    "\"flags\":[\"handshake_failed\"],\"zone\":\"\",\"qname\":\"\","
+			    "\"sni\":\"\",\"ja3\":\"771,47-255,0,,\",\"ja3_md5\":null,"
+			    "\"ja4\":\"t12d0101_x_y\",\"hello\":{\"v\":[1,2]},"
+			    "\"raw_hex\":\"160301\",\"count\":1,\"aggregate\":false}\n");
+	assert_int_equal(run(fx, 7, "--db", fx->tmp.db, "--format", "json", "--type", "http"), 0);
+	assert_string_equal(
+	    fx->out,
+	    "{\"time\":\"2026-11-26T00:04:00.000Z\",\"kind\":\"http\",\"transport\":\"tcp\","
+	    "\"src\":\"198.51.100.7:40000\",\"dst\":\"127.0.0.1:8080\","
+	    "\"proxy\":\"127.0.0.2:5000\",\"conn_id\":9,"
+	    "\"flags\":[\"body_truncated\",\"proxied\"],\"zone\":\"alpha.com\","
+	    "\"qname\":\"www.alpha.com\",\"method\":\"POST\",\"target\":\"/a.png?x=\\\"1\\\"\","
+	    "\"http_version\":\"1.1\",\"status\":200,\"host\":\"www.alpha.com\","
+	    "\"user_agent\":\"M\",\"referer\":null,"
+	    "\"headers\":\"Host: www.alpha.com\\u000d\\u000aUser-Agent: M\\u000d\\u000a\","
+	    "\"body_len\":70000,\"body_stored\":5,"
+	    "\"body_sha256\":\"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\","
+	    "\"raw_hex\":null,\"count\":1,\"aggregate\":false}\n");
+	/* The table names each row by what it asked for. */
+	assert_int_equal(run(fx, 5, "--db", fx->tmp.db, "--limit", "3"), 0);
+	assert_non_null(strstr(fx->out, " raw  udp       192.0.2.4:1            binary "));
+	assert_non_null(strstr(fx->out, " tls  tcp       [2001:db8::5]:443      t12d0101_x_y "));
+	assert_non_null(strstr(fx->out, " http tcp       198.51.100.7:40000     "
+					"POST /a.png?x=\"1\"     "));
+	assert_non_null(strstr(fx->out, " 200 "));
+	/* CSV: the capture columns after the common ones. */
+	assert_int_equal(run(fx, 7, "--db", fx->tmp.db, "--format", "csv", "--type", "raw"), 0);
+	assert_non_null(strstr(fx->out, ",1,false,127.0.0.1:9000,,11,,,,,,,,,40,,,binary,,,,,dead000a\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +419,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_usage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_store_path, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_capture_output, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
