@@ -1,4 +1,5 @@
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 # The two commands of the README, plus the usual helpers.
 #   make run    install what is missing, build, start `sinkd serve` on defaults
 #   make test   install what is missing, build (plain and ASan+UBSan), run every test
@@ -51,14 +52,24 @@ fuzz-smoke:
 run: build
 	./$(BUILD)/sinkd serve
 
+# Ends with one summary line over both builds' ctest runs and the fuzz
+# targets: "tests: N passed, N failed".
 test: build build-asan
 	@echo "== tests, release build"
-	@cd $(BUILD) && ctest --output-on-failure -j 2
+	@cd $(BUILD) && ctest --output-on-failure -j 2 | tee ctest.log
 	@echo "== tests, ASan+UBSan build"
 	@cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --output-on-failure -j 2
+		ctest --output-on-failure -j 2 | tee ctest.log
 	@echo "== fuzz targets under libFuzzer, 8 s each"
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@total=0; failed=0; \
+	for f in $(BUILD)/ctest.log $(BUILD_SAN)/ctest.log; do \
+		t=$$(sed -n 's/.* tests failed out of \([0-9]*\)$$/\1/p' $$f); \
+		x=$$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' $$f); \
+		total=$$((total + t)); failed=$$((failed + x)); \
+	done; \
+	fuzz=$(words $(FUZZ_TARGETS)); \
+	echo "tests: $$((total - failed + fuzz)) passed, $$failed failed"
 
 bench-dns: build
 	@scripts/install-deps.sh --bench
