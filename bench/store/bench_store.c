@@ -3,11 +3,14 @@
  * directly (store_write in a loop), aggregates only and every_query; and the
  * store-writer hot path, store_write_aggs, alone: event rows only (a
  * random-subdomain flood logged with every_query) and aggregate upserts
- * only (distinct keys of one minute, then the same keys again).
+ * only (distinct keys of one minute, then the same keys again); and the
+ * events of the capture listeners (HTTP, TLS, raw: rows with their capture
+ * row and bodies) through store_write_aggs.
  *
  * usage: bench_store [--events N] [--batch N] [--rows N] [--row-batch N]
- *                    [--keys N] [--key-batch N] [--dir DIR]
- *                    [--only direct|pipeline|aggs]
+ *                    [--keys N] [--key-batch N] [--capture-rows N]
+ *                    [--unique-bodies PCT] [--dir DIR]
+ *                    [--only direct|pipeline|aggs|capture]
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -48,7 +51,8 @@ struct bench {
 	size_t batch;
 	uint64_t n_rows, n_keys;     /* store_write_aggs modes */
 	size_t row_batch, key_batch;
-	bool direct, pipeline, aggs;
+	uint64_t n_capture;	     /* capture modes: rows of each kind */
+	bool direct, pipeline, aggs, capture;
 	char dir[512];
 };
 
@@ -59,6 +63,8 @@ static uint64_t xorshift(struct gen *g)
 	g->rng ^= g->rng << 17;
 	return g->rng;
 }
+
+#include "gen_capture.h"
 
 /* Synthetic DNS check-ins at 10k queries/s of simulated time: most ask for
  * a seized zone itself (bots calling home), the rest random names under it,
@@ -431,6 +437,71 @@ static int run_aggs_modes(const struct bench *b)
 	return ret;
 }
 
+typedef void (*gen_capture_fn)(struct gen *g, struct sinkd_event *ev, uint8_t *buf);
+
+/* Capture rows of one kind in calls of row_batch, as the store writer gets
+ * them from the pipeline (store_write_aggs, no aggregates). */
+static int run_capture(const struct bench *b, gen_capture_fn gen, struct result *res,
+		       struct store_stats *stats)
+{
+	char path[600];
+	struct store *st = NULL;
+	struct gen g = {.rng = 0x8badf00ddeadbeefull, .ts_ns = 1795651200000000000ull};
+	struct sinkd_event *batch = calloc(b->row_batch, sizeof(*batch));
+	uint8_t *payload = malloc(b->row_batch * CAPTURE_PAYLOAD_MAX);
+	db_path(b, res->file, path, sizeof(path));
+	int ret = batch == NULL || payload == NULL ? SINKD_ENOMEM : store_open(&st, path, false);
+	for (uint64_t done = 0; ret == 0 && done < b->n_capture;) {
+		size_t n = b->n_capture - done < b->row_batch ? (size_t)(b->n_capture - done)
+							      : b->row_batch;
+		for (size_t i = 0; i < n; i++)
+			gen(&g, &batch[i], payload + i * CAPTURE_PAYLOAD_MAX);
+		ret = timed_write_aggs(st, NULL, 0, batch, n, res);
+		done += n;
+	}
+	if (st != NULL)
+		store_stats(st, stats);
+	store_close(st);
+	if (ret == 0)
+		res->bytes = store_bytes(path);
+	db_path(b, res->file, path, sizeof(path)); /* removes the files */
+	free(batch);
+	free(payload);
+	return ret;
+}
+
+static int run_capture_modes(const struct bench *b)
+{
+	static const gen_capture_fn gens[] = {gen_http_event, gen_tls_event, gen_raw_event};
+	struct result res[3] = {
+	    {.name = "http rows", .file = "capture-http"},
+	    {.name = "tls rows", .file = "capture-tls"},
+	    {.name = "raw rows", .file = "capture-raw"},
+	};
+	struct store_stats stats[3];
+	int ret = 0;
+	printf("\nstore_write_aggs: %llu capture events of each kind (%u %% of HTTP bodies "
+	       "unique)\n",
+	       (unsigned long long)b->n_capture, unique_body_pct);
+	printf("%-22s %10s %8s %8s %10s %10s %6s %9s %9s %8s\n", "mode", "items", "batch",
+	       "seconds", "items/s", "target", "met", "max ms", "bytes/it", "bodies");
+	for (int i = 0; i < 3 && ret == 0; i++) {
+		memset(&stats[i], 0, sizeof(stats[i]));
+		ret = run_capture(b, gens[i], &res[i], &stats[i]);
+		if (ret != 0)
+			break;
+		double rate = (double)res[i].events / res[i].seconds;
+		printf("%-22s %10llu %8zu %8.2f %10.0f %10.0f %6s %9.1f %9.1f %8llu\n",
+		       res[i].name, (unsigned long long)res[i].events, b->row_batch,
+		       res[i].seconds, rate, 200000.0, rate >= 200000 ? "yes" : "NO",
+		       res[i].max_call_s * 1e3, (double)res[i].bytes / (double)res[i].events,
+		       (unsigned long long)stats[i].bodies_new);
+	}
+	if (ret != 0)
+		fprintf(stderr, "bench_store: capture rows failed: %s\n", sinkd_strerror(ret));
+	return ret;
+}
+
 static void print_result(const struct result *r)
 {
 	printf("%-22s %10llu %8.2f %12.0f %8llu %10.1f %12llu\n", r->name,
@@ -450,6 +521,8 @@ static int parse_args(int argc, char **argv, struct bench *b)
 	    {"keys", required_argument, NULL, 'k'},
 	    {"key-batch", required_argument, NULL, 'K'},
 	    {"only", required_argument, NULL, 'o'},
+	    {"capture-rows", required_argument, NULL, 'C'},
+	    {"unique-bodies", required_argument, NULL, 'U'},
 	    {NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -466,19 +539,25 @@ static int parse_args(int argc, char **argv, struct bench *b)
 			b->n_keys = strtoull(optarg, NULL, 10);
 		else if (opt == 'K')
 			b->key_batch = strtoull(optarg, NULL, 10);
+		else if (opt == 'C')
+			b->n_capture = strtoull(optarg, NULL, 10);
+		else if (opt == 'U' && strtoul(optarg, NULL, 10) <= 100)
+			unique_body_pct = (unsigned)strtoul(optarg, NULL, 10);
 		else if (opt == 'd')
 			snprintf(b->dir, sizeof(b->dir), "%s", optarg);
 		else if (opt == 'o' && strcmp(optarg, "direct") == 0)
-			b->pipeline = b->aggs = false;
+			b->pipeline = b->aggs = b->capture = false;
 		else if (opt == 'o' && strcmp(optarg, "pipeline") == 0)
-			b->direct = b->aggs = false;
+			b->direct = b->aggs = b->capture = false;
 		else if (opt == 'o' && strcmp(optarg, "aggs") == 0)
-			b->direct = b->pipeline = false;
+			b->direct = b->pipeline = b->capture = false;
+		else if (opt == 'o' && strcmp(optarg, "capture") == 0)
+			b->direct = b->pipeline = b->aggs = false;
 		else
 			return 2;
 	}
 	if (b->n_events == 0 || b->batch == 0 || b->n_rows == 0 || b->row_batch == 0 ||
-	    b->n_keys == 0 || b->key_batch == 0) {
+	    b->n_keys == 0 || b->key_batch == 0 || b->n_capture == 0) {
 		fprintf(stderr, "bench_store: counts and batch sizes must be positive\n");
 		return 2;
 	}
@@ -493,15 +572,18 @@ int main(int argc, char **argv)
 			  .row_batch = 10000,
 			  .n_keys = 1000000,
 			  .key_batch = 100000,
+			  .n_capture = 500000,
 			  .direct = true,
 			  .pipeline = true,
-			  .aggs = true};
+			  .aggs = true,
+			  .capture = true};
 	char tmpl[] = "/tmp/bench_store-XXXXXX";
 	bool own_dir = false;
 	if (parse_args(argc, argv, &b) != 0) {
 		fprintf(stderr, "usage: bench_store [--events N] [--batch N] [--rows N] "
-				"[--row-batch N] [--keys N] [--key-batch N] [--dir DIR] "
-				"[--only direct|pipeline|aggs]\n");
+				"[--row-batch N] [--keys N] [--key-batch N] [--capture-rows N] "
+				"[--unique-bodies PCT] [--dir DIR] "
+				"[--only direct|pipeline|aggs|capture]\n");
 		return 2;
 	}
 	if (b.dir[0] == '\0') {
@@ -547,6 +629,8 @@ int main(int argc, char **argv)
 		       (res[3].events / res[3].seconds) / (res[2].events / res[2].seconds));
 	if (ret == 0 && b.aggs)
 		ret = run_aggs_modes(&b);
+	if (ret == 0 && b.capture)
+		ret = run_capture_modes(&b);
 	for (int i = 0; own_dir && i < 4; i++) {
 		char path[600];
 		db_path(&b, res[i].file, path, sizeof(path)); /* removes the files */

@@ -10,7 +10,6 @@
 
 #include "core/error.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define ROW_COLUMNS 24
@@ -24,38 +23,14 @@ static const char sql_insert_head[] =
     " dst_port, zone_id, qname, qtype, qclass, rcode, msg_size, ecs_family, ecs_prefix,"
     " ecs_addr, family_id, msg_type_id, bot_id, country, asn) VALUES ";
 
-/* "INSERT ... VALUES (?,...,?), ..." for n rows. */
-static int prepare_insert(struct store *st, size_t n, sqlite3_stmt **out)
-{
-	size_t len = sizeof(sql_insert_head) + n * (ROW_COLUMNS * 2 + 3);
-	char *sql = sqlite3_malloc64(len);
-	if (sql == NULL)
-		return SINKD_ENOMEM;
-	size_t used = (size_t)snprintf(sql, len, "%s", sql_insert_head);
-	for (size_t r = 0; r < n; r++) {
-		if (r > 0)
-			sql[used++] = ',';
-		sql[used++] = '(';
-		for (int c = 0; c < ROW_COLUMNS; c++) {
-			if (c > 0)
-				sql[used++] = ',';
-			sql[used++] = '?';
-		}
-		sql[used++] = ')';
-	}
-	sql[used] = '\0';
-	int ret = store_prepare(st, sql, out);
-	sqlite3_free(sql);
-	return ret;
-}
-
 int store_rows_open(struct store *st)
 {
 	static const char sql_last[] = "SELECT COALESCE(MAX(id), 0) FROM events";
 	struct store_rows *rw = &st->rows;
 	sqlite3_stmt *max = NULL;
-	if (prepare_insert(st, 1, &rw->insert_one) != 0 ||
-	    prepare_insert(st, STORE_ROWS_PER_INSERT, &rw->insert_many) != 0)
+	if (store_prepare_rows(st, sql_insert_head, ROW_COLUMNS, 1, &rw->insert_one) != 0 ||
+	    store_prepare_rows(st, sql_insert_head, ROW_COLUMNS, STORE_ROWS_PER_INSERT,
+			       &rw->insert_many) != 0)
 		return SINKD_ESTORE;
 	if (sqlite3_prepare_v2(st->db, sql_last, -1, &max, NULL) != SQLITE_OK ||
 	    sqlite3_step(max) != SQLITE_ROW) {
@@ -78,12 +53,16 @@ void store_rows_begin(struct store *st)
 {
 	st->rows.last_id_at_begin = st->rows.last_id;
 	st->rows.n_pending = 0;
+	st->capture.n_pending = 0;
 }
 
 void store_rows_rollback(struct store *st)
 {
 	st->rows.last_id = st->rows.last_id_at_begin;
 	st->rows.n_pending = 0;
+	st->capture.n_pending = 0;
+	/* Bodies inserted by the rolled-back transaction are gone. */
+	store_capture_forget(st);
 }
 
 /* Bind the id of a zone or label at column col, or NULL for an empty one. */
@@ -178,7 +157,7 @@ int store_rows_flush(struct store *st)
 			return store_sql_error(st, "insert event");
 	}
 	rw->n_pending = 0;
-	return 0;
+	return store_capture_flush(st);
 }
 
 /* An event older than the newest row: at its own time if free, else the

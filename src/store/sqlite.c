@@ -32,6 +32,31 @@ int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out)
 	return 0;
 }
 
+int store_prepare_rows(struct store *st, const char *head, int cols, size_t rows,
+		       sqlite3_stmt **out)
+{
+	size_t len = strlen(head) + rows * ((size_t)cols * 2 + 3) + 1;
+	char *sql = sqlite3_malloc64(len);
+	if (sql == NULL)
+		return SINKD_ENOMEM;
+	size_t used = (size_t)snprintf(sql, len, "%s", head);
+	for (size_t r = 0; r < rows; r++) {
+		if (r > 0)
+			sql[used++] = ',';
+		sql[used++] = '(';
+		for (int c = 0; c < cols; c++) {
+			if (c > 0)
+				sql[used++] = ',';
+			sql[used++] = '?';
+		}
+		sql[used++] = ')';
+	}
+	sql[used] = '\0';
+	int ret = store_prepare(st, sql, out);
+	sqlite3_free(sql);
+	return ret;
+}
+
 static int exec_pragma(struct store *st, const char *sql, const char *expect)
 {
 	sqlite3_stmt *stmt = NULL;

@@ -27,7 +27,9 @@ void store_close(struct store *st);
 /* Write a batch in one transaction. DNS events are added to the per-minute
  * aggregate (minute, resolver, zone, qname, qtype, rcode) -> count; when
  * every_query is true each DNS event is also stored as its own row. Other
- * kinds are stored as rows. Returns 0 or SINKD_ESTORE (batch rolled back). */
+ * kinds are stored as rows, each with its capture row (fields and payload
+ * sections; the body once per content in `bodies`): ev[i].payload must be
+ * valid for the call. Returns 0 or SINKD_ESTORE (batch rolled back). */
 int store_write(struct store *st, const struct sinkd_event *ev, size_t n, bool every_query);
 
 /* A DNS per-minute aggregate computed by the caller (e.g. the pipeline
@@ -47,7 +49,8 @@ struct store_dns_agg {
  * individual events in one transaction. Unlike store_write, the events are
  * only stored as rows, DNS ones included, and never counted into
  * dns_minute: the caller counts them in aggs (and in `logged` when it also
- * passes them here). The aggregates are upserted in key order (sorted
+ * passes them here). HTTP, TLS and raw events get their capture row as in
+ * store_write (payloads valid for the call). The aggregates are upserted in key order (sorted
  * here; aggs itself is not modified). A call costs about 1.3 us per event
  * row and, for keys spread over a big minute, the pages they touch: pass a
  * big flush as sorted slices of ~10,000 keys (store_dns_aggs_sort,

@@ -91,11 +91,29 @@ struct store_rows {
 /* The capture writer (capture.c): the side row of an HTTP, TLS or raw
  * event (`capture`, same id as its `events` row) and its body, stored
  * once per SHA-256 (`bodies`). The digest context is made once per
- * handle and reused for every body. */
+ * handle and reused for every body; bodies written recently are
+ * remembered by hash, so a repeated check-in costs no statement. */
+#define STORE_BODY_CACHE_SLOTS 4096 /* power of two */
+
+/* A body known to be in `bodies` (direct-mapped cache of hashes). */
+struct store_body_slot {
+	uint8_t sha256[32];
+	bool used;
+};
+
 struct store_capture {
-	sqlite3_stmt *insert, *insert_body;
+	sqlite3_stmt *insert_one, *insert_many, *insert_body;
+	struct store_body_slot *known; /* STORE_BODY_CACHE_SLOTS */
 	struct evp_md_ctx_st *md_ctx;
 	struct evp_md_st *sha256;
+	/* Rows bound into insert_many, written when it is full or at flush. */
+	struct {
+		const struct sinkd_event *ev;
+		int64_t id;
+		bool body;
+		uint8_t body_sha256[32];
+	} pending[STORE_ROWS_PER_INSERT];
+	size_t n_pending;
 };
 
 struct store {
@@ -123,6 +141,11 @@ int store_sql_error(const struct store *st, const char *what);
 
 /* Prepare a statement kept for the life of the handle. 0 or SINKD_ESTORE. */
 int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out);
+/* The same for head ("INSERT INTO t(a, b) VALUES ") followed by rows
+ * groups of cols parameters: "(?,?),(?,?)". 0, SINKD_ENOMEM or
+ * SINKD_ESTORE. */
+int store_prepare_rows(struct store *st, const char *head, int cols, size_t rows,
+		       sqlite3_stmt **out);
 
 /* Check the schema version; create or migrate it when the handle is
  * writable. 0 or SINKD_ESTORE. */
@@ -156,11 +179,16 @@ void store_rows_rollback(struct store *st);
 
 /* The capture row (and body) of an HTTP, TLS or raw event stored in
  * `events` under id, inside the caller's write transaction (capture.c).
- * Payload sections are bound SQLITE_STATIC: ev->payload must stay valid
- * until the statement has run, which it does here. 0 or SINKD_ESTORE. */
+ * Rows are written STORE_ROWS_PER_INSERT at a time; payload sections are
+ * bound SQLITE_STATIC, so ev and its payload must stay valid until
+ * store_capture_flush (the end of the write call). 0 or SINKD_ESTORE. */
 int store_capture_open(struct store *st);
 void store_capture_close(struct store *st);
 int store_capture_add(struct store *st, const struct sinkd_event *ev, int64_t id);
+/* Write the capture rows still pending (store_rows_flush calls it). */
+int store_capture_flush(struct store *st);
+/* Forget the bodies known to be stored (after a rollback). */
+void store_capture_forget(struct store *st);
 
 /* Register the SQL functions queries use on the handle. 0 or SINKD_ESTORE. */
 int store_query_register(struct store *st);
