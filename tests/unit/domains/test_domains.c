@@ -335,7 +335,7 @@ static void test_load_csv(void **state)
 	struct capture err;
 	capture_open(&err);
 	assert_int_equal(domains_load_file(reg, path, err.f, &st), SINKD_EPARSE);
-	char want[2048];
+	char want[8192];
 	snprintf(want, sizeof(want),
 		 "%s:4: seized '2010-02-30': no such calendar date\n"
 		 "%s:5: unterminated quoted field\n"
