@@ -494,44 +494,61 @@ static void set_text(struct parse_ctx *c, const struct key *k, char *field, cons
 	}
 }
 
+/* Parsers of the repeatable address-like keys, and what each expects. */
+static int parse_sockaddr(const char *v, void *out)
+{
+	return config_parse_sockaddr(v, out);
+}
+
+static int parse_range(const char *v, void *out)
+{
+	return config_parse_port_range(v, out);
+}
+
+static int parse_server(const char *v, void *out)
+{
+	return config_parse_server(v, out);
+}
+
+static int parse_cidr(const char *v, void *out)
+{
+	return config_parse_cidr(v, out);
+}
+
+static int parse_ip(const char *v, void *out)
+{
+	return config_parse_ipaddr(v, out);
+}
+
+static const struct {
+	enum key_type type;
+	int (*parse)(const char *v, void *out);
+	const char *what;
+} item_parsers[] = {
+	{T_LISTEN, parse_sockaddr,
+	 "an address with port (expected e.g. 127.0.0.1:5353 or [::1]:5353)"},
+	{T_RANGE, parse_range,
+	 "an address with a port or port range (expected e.g. 127.0.0.1:9000 or "
+	 "127.0.0.1:9000-9009)"},
+	{T_SERVER, parse_server,
+	 "an address with an optional port (expected e.g. 198.41.0.4, 127.0.0.2:5300 or "
+	 "[2001:503:ba3e::2:30]:53)"},
+	{T_CIDR, parse_cidr,
+	 "a network or address (expected e.g. 10.0.0.0/8, 2001:db8::/32 or 192.0.2.1; no host "
+	 "bits beyond the prefix)"},
+	{T_IP, parse_ip,
+	 "an IPv4 or IPv6 address (expected e.g. 192.0.2.1 or 2001:db8::1, no port)"},
+};
+
 /* Parse one element of a repeatable key into item. 0 or -1 (reported). */
 static int parse_item(struct parse_ctx *c, const struct key *k, void *item, const char *v)
 {
 	const char *why;
-	if (k->type == T_LISTEN && config_parse_sockaddr(v, item) != 0) {
-		kerr(c, k,
-		     "'%s' is not an address with port (expected e.g. 127.0.0.1:5353 or "
-		     "[::1]:5353)",
-		     v);
-		return -1;
-	}
-	if (k->type == T_RANGE && config_parse_port_range(v, item) != 0) {
-		kerr(c, k,
-		     "'%s' is not an address with a port or port range (expected e.g. "
-		     "127.0.0.1:9000 or 127.0.0.1:9000-9009)",
-		     v);
-		return -1;
-	}
-	if (k->type == T_SERVER && config_parse_server(v, item) != 0) {
-		kerr(c, k,
-		     "'%s' is not an address with an optional port (expected e.g. "
-		     "198.41.0.4, 127.0.0.2:5300 or [2001:503:ba3e::2:30]:53)",
-		     v);
-		return -1;
-	}
-	if (k->type == T_CIDR && config_parse_cidr(v, item) != 0) {
-		kerr(c, k,
-		     "'%s' is not a network or address (expected e.g. 10.0.0.0/8, "
-		     "2001:db8::/32 or 192.0.2.1; no host bits beyond the prefix)",
-		     v);
-		return -1;
-	}
-	if (k->type == T_IP && config_parse_ipaddr(v, item) != 0) {
-		kerr(c, k,
-		     "'%s' is not an IPv4 or IPv6 address (expected e.g. 192.0.2.1 or "
-		     "2001:db8::1, no port)",
-		     v);
-		return -1;
+	for (size_t i = 0; i < sizeof(item_parsers) / sizeof(item_parsers[0]); i++) {
+		if (k->type == item_parsers[i].type && item_parsers[i].parse(v, item) != 0) {
+			kerr(c, k, "'%s' is not %s", v, item_parsers[i].what);
+			return -1;
+		}
 	}
 	if (k->type == T_NAMES) {
 		if (*v == '\0')
