@@ -38,6 +38,7 @@ struct cap_conn {
 	uint8_t list;			/* enum conn_list */
 	uint8_t mode;			/* enum conn_mode */
 	uint8_t proxy;			/* enum proxy_wait: a PROXY header step first */
+	bool sniffed;			/* MODE_RAW: first bytes looked at */
 	bool in_use, want_out, closing;
 	uint64_t last_ms;		/* last activity */
 	uint64_t req_ms;		/* request in progress since */
@@ -154,6 +155,10 @@ void cap_raw_datagrams(struct cap_worker *w, struct cap_listener *l);
 void cap_proxy_accept(struct cap_worker *w, struct cap_conn *c, const struct cap_listener *l,
 		      const struct sockaddr_storage *peer);
 bool cap_proxy_io(struct cap_worker *w, struct cap_conn *c);
+/* Edge-triggered input while waiting for more of a header or signature, so
+ * a peer that sends part of one and stops cannot spin the worker on data
+ * that stays readable (peeked); level-triggered again after. */
+void cap_set_edge(struct cap_worker *w, struct cap_conn *c, bool edge);
 /* True when addr is one of [proxy] trusted. */
 bool cap_peer_trusted(const struct capture *cap, const struct event_addr *addr);
 

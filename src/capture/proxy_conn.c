@@ -43,9 +43,7 @@ void cap_proxy_accept(struct cap_worker *w, struct cap_conn *c, const struct cap
 		c->proxy = PROXY_FORBIDDEN;
 }
 
-/* Edge-triggered while a header is incomplete: a peer that sends part of
- * one and waits must not keep the worker spinning on readable data. */
-static void set_edge(struct cap_worker *w, struct cap_conn *c, bool edge)
+void cap_set_edge(struct cap_worker *w, struct cap_conn *c, bool edge)
 {
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (edge ? EPOLLET : 0),
 				 .data.ptr = c};
@@ -79,18 +77,18 @@ bool cap_proxy_io(struct cap_worker *w, struct cap_conn *c)
 			return false;
 		}
 		if (g == NET_SNIFF_NEED_MORE && n < 16) {
-			set_edge(w, c, true);
+			cap_set_edge(w, c, true);
 			return false;
 		}
 		c->proxy = PROXY_NONE;
-		set_edge(w, c, false);
+		cap_set_edge(w, c, false);
 		return true;
 	}
 	struct proxy_info pi;
 	size_t consumed = 0;
 	int ret = proxy_parse(w->rx, (size_t)n, &pi, &consumed);
 	if (ret == SINKD_EAGAIN) {
-		set_edge(w, c, true);
+		cap_set_edge(w, c, true);
 		return false;
 	}
 	if (ret != 0 || recv(c->fd, w->rx, consumed, 0) != (ssize_t)consumed) {
@@ -101,6 +99,6 @@ bool cap_proxy_io(struct cap_worker *w, struct cap_conn *c)
 	INC(w->stats.proxy_accepted);
 	apply(c, &pi);
 	c->proxy = PROXY_NONE;
-	set_edge(w, c, false);
+	cap_set_edge(w, c, false);
 	return true;
 }

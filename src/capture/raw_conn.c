@@ -117,9 +117,52 @@ static void become_http(struct cap_worker *w, struct cap_conn *c)
 	cap_http_io(w, c, EPOLLOUT);
 }
 
+/* Look at the first bytes without taking them: HTTP and TLS go to their
+ * own handling with the bytes still in the socket. True when the
+ * connection stays a catch-all one (or must wait for more bytes: *wait). */
+static bool sniff_first(struct cap_worker *w, struct cap_conn *c, bool *wait)
+{
+	*wait = false;
+	ssize_t n = recv(c->fd, w->rx, sizeof(w->rx), MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		*wait = true;
+		return true;
+	}
+	if (n <= 0) {
+		c->sniffed = true;
+		return true;
+	}
+	enum net_proto_guess g = net_sniff(w->rx, (size_t)n, NULL);
+	if (g == NET_SNIFF_NEED_MORE && n < 16) {
+		cap_set_edge(w, c, true);
+		*wait = true;
+		return true;
+	}
+	c->sniffed = true;
+	cap_set_edge(w, c, false);
+	if (g == NET_SNIFF_HTTP) {
+		c->mode = MODE_HTTP;
+		cap_http_open(w, c);
+		cap_list_move(w, c, LIST_IDLE);
+		cap_http_io(w, c, EPOLLIN);
+		return false;
+	}
+	if ((g == NET_SNIFF_TLS || g == NET_SNIFF_SSLV2) && w->ssl_ctx != NULL) {
+		c->mode = MODE_TLS;
+		cap_tls_io(w, c, EPOLLIN);
+		return false;
+	}
+	return true;
+}
+
 void cap_raw_io(struct cap_worker *w, struct cap_conn *c, uint32_t events)
 {
 	size_t cap = w->cap->cfg.catchall_first_bytes;
+	if (!c->sniffed) {
+		bool wait;
+		if (!sniff_first(w, c, &wait) || wait)
+			return;
+	}
 	if (c->raw_buf == NULL) {
 		c->raw_buf = cap_buffer_get(w, c);
 		if (c->raw_buf == NULL) {

@@ -212,3 +212,18 @@ def test_x_forwarded_for_only_from_trusted(sinkd_factory):
     assert trusted["src"] == "198.51.100.77:0" and "proxied" in trusted["flags"]
     assert trusted["proxy"].startswith("127.0.0.2:")
     assert untrusted["src"].startswith("127.0.0.1:") and "proxied" not in untrusted["flags"]
+
+
+def test_tls_on_a_catchall_port_is_parsed_fully(full):
+    p = subprocess.run(["curl", "-sk", "--max-time", "10", "--resolve",
+                        f"odd.{ZONE}:{full.ports['raw1']}:127.0.0.1",
+                        f"https://odd.{ZONE}:{full.ports['raw1']}/tls-odd-port"],
+                       capture_output=True, timeout=30)
+    assert p.returncode == 0
+    full.stop()
+    [t] = rows(full, "tls")
+    assert t["sni"] == f"odd.{ZONE}" and len(t["ja3_md5"]) == 32
+    assert t["dst"].endswith(f":{full.ports['raw1']}")
+    [h] = rows(full, "http")
+    assert h["target"] == "/tls-odd-port" and "tls" in h["flags"]
+    assert rows(full, "raw") == []
