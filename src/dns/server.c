@@ -70,7 +70,7 @@ static long udp_proxy(struct dns_worker *w, const uint8_t *buf, size_t len,
 
 void dns_worker_record(struct dns_worker *w, const struct sinkd_event *ev)
 {
-	if (pipeline_push(w->ring, ev, NULL) != 0)
+	if (pipeline_push_dns(w->ring, ev) != 0)
 		atomic_fetch_add_explicit(&w->stats.events_dropped, 1, memory_order_relaxed);
 }
 
@@ -160,24 +160,17 @@ static int udp_batch(struct dns_worker *w, struct ep_item *sock, const struct dn
 			qlen -= (size_t)off;
 		}
 		struct dns_query_info qi = {.src = &src, .dst = &local, .now_ns = now};
-		struct sinkd_event *ev = vring_reserve(w->ring, sizeof(*ev));
-		struct sinkd_event spare;
-		bool reserved = ev != NULL;
-		if (!reserved)
-			ev = &spare;
+		/* The event is filled in a worker-local record (hot in cache) and
+		 * queued as a compact DNS record. */
+		struct sinkd_event *ev = &w->ev;
 		size_t len = dns_answer(&w->ctx, data, &qi, query, qlen, w->tx_buf[out], UDP_TX_SIZE,
 					ev);
 		if (src.ss_family != 0 && memcmp(&src, &w->rx_addr[i], sizeof(src)) != 0) {
 			event_addr_from_sockaddr(&ev->proxy, (struct sockaddr *)&w->rx_addr[i]);
 			ev->flags |= EVF_PROXIED;
 		}
-		if (ev->kind != 0) {
-			if (reserved)
-				vring_commit(w->ring, sizeof(*ev));
-			else
-				atomic_fetch_add_explicit(&w->stats.events_dropped, 1,
-							  memory_order_relaxed);
-		}
+		if (ev->kind != 0)
+			dns_worker_record(w, ev);
 		if (len == 0)
 			continue;
 		w->tx_iov[out] = (struct iovec){w->tx_buf[out], len};

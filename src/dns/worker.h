@@ -53,6 +53,7 @@ struct dns_worker {
 	struct dns_ctx ctx;
 	struct dns_stats stats;
 	struct vring *ring;
+	struct sinkd_event ev;		/* the event being filled */
 
 	/* TCP connection pool */
 	struct tcp_conn *conns;

@@ -6,6 +6,7 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <stdatomic.h>
@@ -42,6 +43,7 @@ struct pipeline {
 	size_t payload_used;
 	struct agg *agg;
 	uint64_t pending_since_ns;	/* monotonic time of the oldest pending item */
+	struct sinkd_event scratch;	/* an expanded compact DNS record */
 	bool pending;
 
 	/* Spares: the buffers not being filled and not being written. */
@@ -118,6 +120,76 @@ fail:
 struct vring *pipeline_ring(struct pipeline *p, unsigned i)
 {
 	return i < p->opt.n_rings ? p->rings[i] : NULL;
+}
+
+/* The DNS fields of a sinkd_event; qname and zone follow, unterminated.
+ * Starts like struct sinkd_event (ts_ns, kind) so a reader can tell the
+ * two apart by kind. */
+struct dns_compact {
+	uint64_t ts_ns;
+	uint8_t kind;		/* DNS_COMPACT */
+	uint8_t transport;
+	uint16_t worker;
+	uint32_t flags;
+	struct event_addr src, dst, proxy;
+	uint16_t qtype, qclass, rcode, msg_size;
+	uint8_t ecs_family, ecs_source_prefix;
+	uint8_t qname_len, zone_len;
+	uint8_t ecs_addr[16];
+};
+
+#define DNS_COMPACT 0x80 /* not an enum event_kind */
+
+int pipeline_push_dns(struct vring *r, const struct sinkd_event *ev)
+{
+	size_t qlen = strnlen(ev->qname, 255), zlen = strnlen(ev->zone, 255);
+	size_t len = sizeof(struct dns_compact) + qlen + zlen;
+	uint8_t *slot = vring_reserve(r, len);
+	if (slot == NULL)
+		return SINKD_EFULL;
+	struct dns_compact *d = (struct dns_compact *)slot;
+	*d = (struct dns_compact){
+		.ts_ns = ev->ts_ns, .kind = DNS_COMPACT, .transport = ev->transport,
+		.worker = ev->worker, .flags = ev->flags, .src = ev->src, .dst = ev->dst,
+		.proxy = ev->proxy, .qtype = ev->qtype, .qclass = ev->qclass, .rcode = ev->rcode,
+		.msg_size = ev->msg_size, .ecs_family = ev->ecs_family,
+		.ecs_source_prefix = ev->ecs_source_prefix, .qname_len = (uint8_t)qlen,
+		.zone_len = (uint8_t)zlen};
+	memcpy(d->ecs_addr, ev->ecs_addr, sizeof(d->ecs_addr));
+	memcpy(slot + sizeof(*d), ev->qname, qlen);
+	memcpy(slot + sizeof(*d) + qlen, ev->zone, zlen);
+	vring_commit(r, len);
+	return 0;
+}
+
+/* The full record again, into out (reused: only DNS fields are set). */
+static void dns_expand(const struct dns_compact *d, struct sinkd_event *out)
+{
+	memset(out, 0, offsetof(struct sinkd_event, qname));
+	out->ts_ns = d->ts_ns;
+	out->kind = EVENT_DNS;
+	out->transport = d->transport;
+	out->worker = d->worker;
+	out->flags = d->flags;
+	out->src = d->src;
+	out->dst = d->dst;
+	out->qtype = d->qtype;
+	out->qclass = d->qclass;
+	out->rcode = d->rcode;
+	out->msg_size = d->msg_size;
+	out->ecs_family = d->ecs_family;
+	out->ecs_source_prefix = d->ecs_source_prefix;
+	memcpy(out->ecs_addr, d->ecs_addr, sizeof(out->ecs_addr));
+	const char *names = (const char *)(d + 1);
+	memcpy(out->qname, names, d->qname_len);
+	out->qname[d->qname_len] = '\0';
+	memcpy(out->zone, names + d->qname_len, d->zone_len);
+	out->zone[d->zone_len] = '\0';
+	/* Everything after zone (labels, connection fields, payload) is zero,
+	 * as a DNS record has none of it. */
+	memset((uint8_t *)out + offsetof(struct sinkd_event, family), 0,
+	       sizeof(*out) - offsetof(struct sinkd_event, family));
+	out->proxy = d->proxy;
 }
 
 int pipeline_push(struct vring *r, const struct sinkd_event *ev, const uint8_t *payload)
@@ -292,8 +364,13 @@ static size_t drain_rings(struct pipeline *p)
 	for (unsigned i = 0; i < p->opt.n_rings; i++) {
 		struct sinkd_event *ev;
 		size_t len;
-		/* Peek in place: the record is copied once, into a batch row. */
+		/* Peek in place: the record is copied once, into a batch row;
+		 * compact DNS records are expanded into a scratch record. */
 		while ((ev = vring_peek(p->rings[i], &len)) != NULL) {
+			if (ev->kind == DNS_COMPACT) {
+				dns_expand((const struct dns_compact *)ev, &p->scratch);
+				ev = &p->scratch;
+			}
 			take(p, ev);
 			vring_release(p->rings[i]);
 			taken++;

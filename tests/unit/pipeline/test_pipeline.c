@@ -237,6 +237,62 @@ static void test_big_flush_in_sorted_slices(void **state)
 	free(path);
 }
 
+static int first_row(const struct store_row *row, void *ctx)
+{
+	*(struct store_row *)ctx = *row;
+	return 1;
+}
+
+static void test_compact_dns_records_round_trip(void **state)
+{
+	char *path = temp_db();
+	struct store *st;
+	assert_int_equal(store_open(&st, path, false), 0);
+	struct pipeline_options opt = {.n_rings = 1, .ring_size = 64, .batch_max = 100,
+				       .commit_interval_ms = 10, .every_query = true};
+	struct pipeline *p;
+	assert_int_equal(pipeline_new(&p, st, &opt), 0);
+	assert_int_equal(pipeline_start(p), 0);
+	struct sinkd_event ev;
+	make_event(&ev, 1, 3);
+	ev.qtype = 28;
+	ev.rcode = 5;
+	ev.msg_size = 77;
+	ev.flags = EVF_EDNS | EVF_ECS;
+	ev.ecs_family = 1;
+	ev.ecs_source_prefix = 24;
+	ev.ecs_addr[0] = 198;
+	event_addr_parse(&ev.dst, "192.0.2.53");
+	ev.dst.port = 53;
+	ev.src.port = 4242;
+	/* A long name: the compact record carries it whole. */
+	memset(ev.qname, 'a', 200);
+	strcpy(ev.qname + 200, ".seized.com");
+	assert_int_equal(pipeline_push_dns(pipeline_ring(p, 0), &ev), 0);
+	pipeline_stop(p);
+	struct store_row row;
+	memset(&row, 0, sizeof(row));
+	struct store_filter f = {.limit = 10};
+	assert_int_equal(store_query(st, &f, first_row, &row), 0);
+	assert_false(row.aggregate);
+	assert_int_equal(row.ev.kind, EVENT_DNS);
+	assert_string_equal(row.ev.qname, ev.qname);
+	assert_string_equal(row.ev.zone, "seized.com");
+	assert_int_equal(row.ev.qtype, 28);
+	assert_int_equal(row.ev.rcode, 5);
+	assert_int_equal(row.ev.msg_size, 77);
+	assert_int_equal(row.ev.flags, EVF_EDNS | EVF_ECS);
+	assert_int_equal(row.ev.ecs_source_prefix, 24);
+	assert_int_equal(row.ev.ecs_addr[0], 198);
+	assert_memory_equal(row.ev.src.ip, ev.src.ip, 16);
+	assert_int_equal(row.ev.src.port, 4242);
+	assert_int_equal(row.ev.dst.port, 53);
+	assert_int_equal(row.ev.ts_ns, ev.ts_ns);
+	pipeline_free(p);
+	store_close(st);
+	free(path);
+}
+
 static void test_full_ring_refuses(void **state)
 {
 	struct store *st;
@@ -269,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_flood_defers_aggregates_to_minute),
 		cmocka_unit_test(test_payload_travels_with_the_event),
 		cmocka_unit_test(test_big_flush_in_sorted_slices),
+		cmocka_unit_test(test_compact_dns_records_round_trip),
 		cmocka_unit_test(test_full_ring_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
