@@ -19,6 +19,8 @@ usage() {
 case "$1" in -h | --help) usage ;; esac
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/../lib.sh"
 repo=$(cd "$here/../.." && pwd)
 sinkd_arg=$1
 case "$sinkd_arg" in
@@ -51,7 +53,6 @@ modes=(get-ka post-ka get-close post-close)
 declare -A mlabel=([get-ka]="GET keep-alive" [post-ka]="POST keep-alive"
 	[get-close]="GET close" [post-close]="POST close")
 
-say() { printf '%s\n' "$*" >&2; }
 die() {
 	say "bench/http: $*"
 	exit 1
@@ -105,21 +106,6 @@ port_free() {	# PORT: nothing listens on udp or tcp PORT
 	[ -z "$(ss -Hlnut "sport = :$1" 2>/dev/null)" ]
 }
 next_port=$port_base
-take_port() {	# sets $port to the next free port at or above next_port
-	port=$next_port
-	while ! port_free "$port"; do port=$((port + 1)); done
-	next_port=$((port + 1))
-}
-
-# start_server ID CMD...: run CMD pinned, in its own session, log in work dir.
-start_server() {
-	local id=$1
-	shift
-	setsid "${pin_server[@]}" "$@" >"$work/$id.log" 2>&1 </dev/null &
-	server_pg=$!
-	pgids+=("$server_pg")
-}
-
 # stop_server [TIMEOUT]: TERM the group, wait, then KILL. Sets stop_note
 # and stop_s (seconds from SIGTERM to exit: sinkd drains its queue then).
 stop_server() {
@@ -139,14 +125,6 @@ stop_server() {
 	stop_note="did not exit within ${1:-10} s of SIGTERM, killed"
 }
 
-alive() { kill -0 "$server_pg" 2>/dev/null; }
-
-# Pids of every process in the server's process group.
-server_pids() {
-	cat /proc/[0-9]*/stat 2>/dev/null | awk -v pg="$server_pg" '
-		{ s = $0; sub(/.*\) /, "", s); split(s, a, " "); if (a[3] == pg) print $1 }'
-}
-
 # Resident memory of all the server's processes, bytes.
 server_rss() {
 	local pid kb=0 v
@@ -155,61 +133,6 @@ server_rss() {
 		kb=$((kb + ${v:-0}))
 	done
 	echo $((kb * 1024))
-}
-
-# repin: move every thread of the server to the server CPU, in case a
-# server sets its own affinity. Counts in $repinned.
-repin() {
-	local pid t n=0
-	[ ${#pin_server[@]} -gt 0 ] || return 0
-	for pid in $(server_pids); do
-		for t in /proc/"$pid"/task/*; do
-			[ "$(awk '/^Cpus_allowed_list/ { print $2 }' "$t/status" 2>/dev/null)" = "$server_cpu" ] && continue
-			taskset -p -c "$server_cpu" "${t##*/}" >/dev/null 2>&1 && n=$((n + 1))
-		done
-	done
-	repinned=$((repinned + n))
-	return 0
-}
-
-# CPU ticks (user+sys) of every process in the server's process group.
-server_ticks() {
-	cat /proc/[0-9]*/stat 2>/dev/null | awk -v pg="$server_pg" '
-		{ s = $0; sub(/.*\) /, "", s); split(s, a, " ");
-		  if (a[3] == pg) t += a[12] + a[13] }
-		END { print t + 0 }'
-}
-
-# Seconds of user+sys CPU of the reaped children of this shell. Call it
-# in the main shell (not in $(...)): `times` there covers wrk.
-child_cpu() {	# VAR
-	times >"$work/times.out"
-	printf -v "$1" '%s' "$(awk 'NR == 2 {
-		n = split($1 " " $2, f, " "); t = 0
-		for (i = 1; i <= n; i++) { split(f[i], m, "m"); sub(/s/, "", m[2]); t += m[1] * 60 + m[2] }
-		print t }' "$work/times.out")"
-}
-
-# Busy and total jiffies of all CPUs, from /proc/stat.
-cpu_jiffies() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
-
-# quiet_wait: wait (up to BENCH_QUIET_WAIT s) until other processes use
-# under 10% of the machine. Sets quiet_note when it never got quiet.
-quiet_wait() {
-	local deadline=$((SECONDS + ${BENCH_QUIET_WAIT:-120})) b0 t0 b1 t1 busy said=0
-	quiet_note=""
-	while :; do
-		read -r b0 t0 < <(cpu_jiffies)
-		sleep 1
-		read -r b1 t1 < <(cpu_jiffies)
-		busy=$(( (b1 - b0) * 100 / (t1 - t0 > 0 ? t1 - t0 : 1) ))
-		((busy < 10)) && return 0
-		if ((SECONDS >= deadline)); then
-			quiet_note="machine busy before the run: other processes used ${busy}% of all CPUs"
-			return 0
-		fi
-		((said++ == 0)) && say "   waiting for the machine to be quiet (other processes use ${busy}% of all CPUs)"
-	done
 }
 
 # wait_up URL SECONDS: until the server answers 200.
@@ -293,7 +216,6 @@ metered() {
 		-v hz="$clk_tck" -v w="$wall" 'BEGIN { o = 100 * ((j - s) / hz - c) / w; printf "%.0f", o < 0 ? 0 : o }')
 }
 
-wanted() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
 part() { [[ " $parts " == *" $1 "* ]]; }
 note() { r_note[$1]+="${r_note[$1]:+; }$2"; }	# ID TEXT
 
