@@ -5,9 +5,11 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake ninja-build pkg-config libhttp-parser-dev
-  libknot-dev libinih-dev liburcu-dev libsqlite3-dev libidn2-dev libssl-dev libc-ares-dev)
+  libknot-dev libinih-dev liburcu-dev libsqlite3-dev libidn2-dev libssl-dev libc-ares-dev
+  libpcre2-dev libexpat1-dev zlib1g-dev libbz2-dev libjansson-dev libmaxminddb-dev
+  libcurl4-openssl-dev libseccomp-dev libsystemd-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 python3-pytest dnsutils knot-dnsutils sqlite3 iproute2
-  nsd unbound)
+  nsd unbound chromium)
 bench_pkgs=(nsd knot knot-module-dnstap dnsperf wrk nginx-light)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
@@ -22,7 +24,28 @@ for p in "${want[@]}"; do
   fi
 done
 
+# Node.js and npm for third_party/ (geo data, dashboard assets, the browser
+# test driver): Debian's packages unless a node is already on PATH.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
+npm_deps() {
+  # third_party/package-lock.json pins every npm package; `npm ci` installs
+  # exactly that, and only when the lock changed since the last install.
+  local dir stamp
+  dir="$(cd "$(dirname "$0")/.." && pwd)/third_party"
+  stamp="$dir/node_modules/.sinkd-lock"
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$dir/package-lock.json"; then
+    return 0
+  fi
+  echo "install-deps: npm ci in third_party/"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$dir/package-lock.json" "$stamp"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  npm_deps
   exit 0
 fi
 
@@ -41,3 +64,4 @@ for svc in nsd knot unbound nginx; do
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
   fi
 done
+npm_deps

@@ -97,12 +97,20 @@ struct sinkd_event {
 	/* Seized zone the name falls under ("" when none). */
 	char zone[EVENT_QNAME_MAX];
 
-	/* Filled by classification and enrichment (later stages). */
+	/* Filled by classification (src/classify) in the pipeline thread:
+	 * "" until classified; family "unknown" when no rule matched. */
 	char family[EVENT_LABEL_MAX];
-	char msg_type[EVENT_LABEL_MAX];
-	char bot_id[EVENT_BOTID_MAX];
-	char country[4];
-	uint32_t asn;
+	char rule_id[EVENT_LABEL_MAX];	/* id of the rule that matched */
+	char tag[EVENT_LABEL_MAX];
+	uint8_t severity;		/* 0 none .. 4 critical, from the rule */
+	/* Filled by the rule's decoder, when it ran. */
+	char msg_type[EVENT_LABEL_MAX];	/* "getkey", "notify", "type 0x07" */
+	char proto_version[EVENT_LABEL_MAX];
+	char bot_id[EVENT_BOTID_MAX];	/* "" when the protocol gave none */
+	char decode_status[EVENT_LABEL_MAX];	/* "ok", "no-key", "bad-base64", ... */
+	/* Filled by enrichment (src/enrich) in the pipeline thread. */
+	char country[4];		/* ISO 3166 alpha-2, "" unknown */
+	uint32_t asn;			/* 0 unknown */
 
 	/* Connection listeners (HTTP, TLS, raw). qname holds the name asked
 	 * for (Host, SNI), zone the seized zone it falls under. */
