@@ -1,0 +1,155 @@
+/* Live statistics: distinct-count sketches, hourly rollups and population
+ * estimators (docs/population.md).
+ *
+ * - struct hll: a HyperLogLog sketch of 64-bit hashes with an exact
+ *   (sparse) set below a threshold. Mergeable (union) and serialisable.
+ * - struct stats_live: the pipeline thread's hourly rollup cells since the
+ *   last hand-over, plus the bounded "seen before" filter that tells new
+ *   from returning sources. Handed to the store writer with each batch.
+ * - stats_rebuild: recompute the rollups from the raw events of a store.
+ * - estimators (estimate.c): footprint, live population with NAT/churn
+ *   correction, exponential cleanup fit, Chapman capture-recapture.
+ */
+#ifndef SINKD_STATS_STATS_H
+#define SINKD_STATS_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/event.h"
+
+/* ---- HyperLogLog -------------------------------------------------------- */
+
+#define HLL_P 14 /* 2^14 registers: standard error 1.04/128 = 0.81% */
+#define HLL_REGISTERS (1u << HLL_P)
+#define HLL_SPARSE_MAX 2048		   /* exact set up to this many hashes (16 KiB) */
+#define HLL_SERIAL_MAX (8 + HLL_REGISTERS) /* largest serialised sketch */
+
+/* A sketch: exact while it holds at most `limit` distinct hashes (a sorted
+ * array, which doubles as the exact set), then 2^HLL_P one-byte registers.
+ * Owns its memory; hll_free releases it. */
+struct hll {
+	uint64_t *set;	 /* sorted distinct hashes (exact mode) */
+	uint32_t n, cap; /* hashes held, allocated */
+	uint32_t limit;	 /* exact up to this many; 0 = HLL_SPARSE_MAX */
+	uint8_t *regs;	 /* non-NULL: dense mode */
+};
+
+/* An empty sketch, exact up to `limit` hashes (0 = HLL_SPARSE_MAX). */
+void hll_init(struct hll *h, uint32_t limit);
+void hll_free(struct hll *h);
+void hll_clear(struct hll *h);
+
+/* 64-bit hash of bytes (SipHash-like mixing of FNV; stable across runs and
+ * builds: sketches are persisted). */
+uint64_t hll_hash(const void *data, size_t len);
+
+/* Add a hash. 0 or SINKD_ENOMEM (the sketch is unchanged). */
+int hll_add(struct hll *h, uint64_t hash);
+
+/* dst = dst ∪ src. 0 or SINKD_ENOMEM. */
+int hll_merge(struct hll *dst, const struct hll *src);
+
+/* Estimated distinct count: exact in exact mode, else Ertl's improved
+ * HyperLogLog estimator (relative standard error 0.81%). */
+double hll_count(struct hll *h);
+
+/* True while the count is exact. */
+bool hll_is_exact(const struct hll *h);
+
+/* Serialise into buf (HLL_SERIAL_MAX bytes suffice): exact mode is
+ * "S", n (u32 LE), n hashes (u64 LE); dense "D" and the registers.
+ * Returns the length. */
+size_t hll_serialize(struct hll *h, uint8_t *buf, size_t cap);
+
+/* Merge a serialised sketch into h (h ∪= data). 0, SINKD_EINVAL (not a
+ * sketch: nothing merged) or SINKD_ENOMEM. */
+int hll_merge_serialized(struct hll *h, const void *data, size_t len);
+
+/* ---- hourly rollups ----------------------------------------------------- */
+
+/* The distinct counts of a rollup cell. */
+enum stats_sketch {
+	STATS_SOURCES,	  /* source addresses: IPv4 address, IPv6 /64 */
+	STATS_NETS,	  /* IPv4 /24, IPv6 /64 (DESIGN: "distinct /24s or /64s") */
+	STATS_BOTS,	  /* bot ids */
+	STATS_ID_SOURCES, /* sources of events that carried a bot id */
+	STATS_PAIRS,	  /* (bot id, source) pairs: churn and NAT factors */
+	STATS_N_SKETCHES
+};
+
+extern const char *const stats_sketch_names[STATS_N_SKETCHES];
+
+/* One rollup cell as handed to the store: key, counters and serialised
+ * sketches. Strings and blobs belong to the stats_live they came from and
+ * stay valid until its next stats_live_reset. */
+struct stats_cell {
+	uint32_t hour;	       /* Unix seconds, multiple of 3600 */
+	const char *family;    /* "" when unclassified */
+	const char *domain;    /* seized zone, "" when none */
+	const char *country;   /* ISO alpha-2 or "" */
+	uint32_t asn;	       /* 0 unknown */
+	const char *asn_org;   /* "" unknown */
+	const char *transport; /* "dns", "http", "https", "tls", "raw" */
+	uint64_t events, id_events, new_sources;
+	const uint8_t *sketch[STATS_N_SKETCHES];
+	size_t sketch_len[STATS_N_SKETCHES];
+};
+
+/* The transport name of an event ("https" is HTTP inside TLS). */
+const char *stats_transport(const struct sinkd_event *ev);
+
+/* Source key of an event: IPv4 address, IPv6 /64 (16 bytes, the rest
+ * zeroed); net key: IPv4 /24, IPv6 /64. */
+void stats_source_key(const uint8_t ip[16], uint8_t out[16]);
+void stats_net_key(const uint8_t ip[16], uint8_t out[16]);
+
+/* The "seen before" filter: a Bloom filter of source keys with k = 7
+ * hashes, `bytes` of bits (1% false positives up to bytes * 8 / 9.6
+ * sources). Bounded memory; a false positive makes a new source count as
+ * returning. */
+struct stats_seen;
+int stats_seen_new(struct stats_seen **out, size_t bytes);
+void stats_seen_free(struct stats_seen *s);
+/* Test and set: true when key was (probably) seen before. */
+bool stats_seen_check_add(struct stats_seen *s, const uint8_t key[16]);
+/* The bit array (for persistence) and its size. */
+const uint8_t *stats_seen_bits(const struct stats_seen *s, size_t *len);
+/* Load persisted bits (OR-ed in). SINKD_EINVAL when the size differs. */
+int stats_seen_load(struct stats_seen *s, const uint8_t *bits, size_t len);
+
+/* The rollup cells of events added since the last reset. Pipeline thread:
+ * stats_live_add per event; at a hand-over the writer calls
+ * stats_live_cells, writes them, then stats_live_reset. */
+struct stats_live;
+
+/* max_cells bounds the table (0 = 65536). 0 or SINKD_ENOMEM. */
+int stats_live_new(struct stats_live **out, size_t max_cells);
+void stats_live_free(struct stats_live *l);
+
+/* Count ev into its hour's cell. seen decides new vs returning (NULL:
+ * no source counts as new). asn_org is borrowed and must outlive the
+ * table's contents. 0, SINKD_EFULL (table full: hand over, reset and
+ * retry) or SINKD_ENOMEM (the event is counted but missing from a
+ * sketch). */
+int stats_live_add(struct stats_live *l, struct stats_seen *seen, const struct sinkd_event *ev,
+		   const char *asn_org);
+
+/* Cells in use, and whether the table is close to its bound. */
+size_t stats_live_count(const struct stats_live *l);
+bool stats_live_nearly_full(const struct stats_live *l);
+
+/* Serialise every cell (writer thread). *cells valid until reset. 0 or
+ * SINKD_ENOMEM. */
+int stats_live_cells(struct stats_live *l, const struct stats_cell **cells, size_t *n);
+void stats_live_reset(struct stats_live *l);
+
+/* Memory held by the table now (bytes), for the benchmark. */
+size_t stats_live_memory(const struct stats_live *l);
+
+/* `sinkd rollup rebuild [--store P] [-c FILE]`: delete every rollup and
+ * recompute them from raw events (rows and DNS minute aggregates). */
+int stats_rollup_cli(int argc, char **argv);
+
+#endif
