@@ -72,9 +72,9 @@ static bool open_mmdb(const char *path, const char *what, MMDB_s *db)
 		return false;
 	int rc = MMDB_open(path, MMDB_MODE_MMAP, db);
 	if (rc != MMDB_SUCCESS) {
-		log_warn("enrich: %s database %s: %s%s%s; %ss are reported as \"unknown\"", what,
+		log_warn("enrich: %s database %s: %s%s%s; answers are \"unknown\"", what,
 			 path, MMDB_strerror(rc), rc == MMDB_IO_ERROR ? ": " : "",
-			 rc == MMDB_IO_ERROR ? strerror(errno) : "", what);
+			 rc == MMDB_IO_ERROR ? strerror(errno) : "");
 		return false;
 	}
 	return true;
