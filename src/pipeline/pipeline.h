@@ -25,6 +25,7 @@
 
 struct store;
 struct pipeline;
+struct sinkd_config;
 
 struct pipeline_options {
 	unsigned n_rings;		/* one per producer thread */
@@ -35,6 +36,8 @@ struct pipeline_options {
 	bool every_query;		/* DNS: one store row per query */
 	size_t dns_aggregate_max;	/* distinct keys in memory (0 = 1000000) */
 	size_t dns_flush_max;		/* see above (0 = 50000) */
+	const struct sinkd_config *cfg;	/* [enrich], [stats]; NULL: no enrichment,
+					 * default rollup sizes */
 };
 
 struct pipeline_stats {

@@ -148,6 +148,39 @@ void stats_live_reset(struct stats_live *l);
 /* Memory held by the table now (bytes), for the benchmark. */
 size_t stats_live_memory(const struct stats_live *l);
 
+/* ---- the pipeline hook (hook.c) ------------------------------------------ */
+
+struct sinkd_config;
+struct store;
+struct stats_hook;
+struct stats_batch;
+
+/* Live tables sized by cfg's [stats] (cfg NULL: defaults) and the seen
+ * filter, loaded from st when it holds one (st may be NULL). 0 or
+ * SINKD_ENOMEM. */
+int stats_hook_new(struct stats_hook **out, const struct sinkd_config *cfg, struct store *st);
+void stats_hook_free(struct stats_hook *h);
+
+/* Pipeline thread, after classification: count ev. 0, or SINKD_EFULL:
+ * hand over (stats_hook_detach) and call again. Out of memory for a
+ * sketch is counted (stats_hook_errors), not returned. */
+int stats_hook_add(struct stats_hook *h, const struct sinkd_event *ev, const char *asn_org);
+bool stats_hook_pending(const struct stats_hook *h);
+bool stats_hook_nearly_full(const struct stats_hook *h);
+
+/* Pipeline thread, at a hand-over, once the writer has finished the
+ * previous batch: the filled table (and, every 5 minutes or when final, a
+ * snapshot of the seen filter) for the job; NULL when there is nothing. */
+struct stats_batch *stats_hook_detach(struct stats_hook *h, bool final);
+
+/* Writer thread: hand the batch to st for its next store_write_aggs call;
+ * after that call, stats_batch_done empties the table for reuse. */
+void stats_batch_prepare(struct stats_hook *h, struct stats_batch *b, struct store *st);
+void stats_batch_done(struct stats_batch *b);
+
+/* Events missing from a sketch or whole cells lost to out-of-memory. */
+uint64_t stats_hook_errors(const struct stats_hook *h);
+
 /* `sinkd rollup rebuild [--store P] [-c FILE]`: delete every rollup and
  * recompute them from raw events (rows and DNS minute aggregates). */
 int stats_rollup_cli(int argc, char **argv);
