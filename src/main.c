@@ -4,7 +4,9 @@
 
 #include "core/config.h"
 #include "domains/domains.h"
+#include "report/report.h"
 #include "server/server.h"
+#include "stats/stats.h"
 #include "store/store.h"
 
 struct command {
@@ -18,6 +20,8 @@ static const struct command commands[] = {
 	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
 	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
 	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
+	{"report", report_cli, "summary|population|countries|asns|domains|families|timeline|notify|evidence"},
+	{"rollup", stats_rollup_cli, "rebuild: recompute the hourly rollups from raw events"},
 };
 
 static void usage(FILE *out)

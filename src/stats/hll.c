@@ -67,6 +67,8 @@ void hll_clear(struct hll *h)
 	/* Keep the exact-set buffer for reuse; drop the registers. */
 	free(h->regs);
 	h->regs = NULL;
+	if (h->n > 0 && h->set != NULL)
+		memset(h->set, 0, (size_t)h->cap * sizeof(*h->set));
 	h->n = 0;
 }
 
@@ -83,57 +85,75 @@ static void dense_add(uint8_t *regs, uint64_t hash)
 		regs[idx] = rho;
 }
 
+/* Exact mode: an open-addressing hash set of the (random) hashes, load at
+ * most 1/2; 0 marks an empty slot, so the hash 0 is stored as 1 (one
+ * value in 2^64 merged with another). Adding and merging cost O(1) per
+ * hash whatever the size of the set. */
+static uint64_t nonzero(uint64_t hash) { return hash == 0 ? 1 : hash; }
+
 static int densify(struct hll *h)
 {
 	uint8_t *regs = calloc(HLL_REGISTERS, 1);
 	if (regs == NULL)
 		return SINKD_ENOMEM;
-	for (uint32_t i = 0; i < h->n; i++)
-		dense_add(regs, h->set[i]);
+	for (uint32_t i = 0; i < h->cap; i++) {
+		if (h->set[i] != 0)
+			dense_add(regs, h->set[i]);
+	}
 	h->regs = regs;
 	h->n = 0;
 	return 0;
 }
 
+static void set_insert(uint64_t *set, uint32_t cap, uint64_t hash, uint32_t *n)
+{
+	uint32_t mask = cap - 1;
+	for (uint32_t i = (uint32_t)(hash ^ (hash >> 32)) & mask;; i = (i + 1) & mask) {
+		if (set[i] == hash)
+			return;
+		if (set[i] == 0) {
+			set[i] = hash;
+			(*n)++;
+			return;
+		}
+	}
+}
+
+/* Room for n hashes at load <= 1/2. */
 static int reserve(struct hll *h, uint32_t n)
 {
-	if (n <= h->cap)
+	if ((uint64_t)n * 2 <= h->cap)
 		return 0;
-	uint32_t cap = h->cap < 8 ? 8 : h->cap;
-	while (cap < n)
+	uint32_t cap = h->cap < 16 ? 16 : h->cap;
+	while ((uint64_t)cap < (uint64_t)n * 2)
 		cap *= 2;
-	uint64_t *set = realloc(h->set, (size_t)cap * sizeof(*set));
+	uint64_t *set = calloc(cap, sizeof(*set));
 	if (set == NULL)
 		return SINKD_ENOMEM;
+	uint32_t count = 0;
+	for (uint32_t i = 0; i < h->cap; i++) {
+		if (h->set[i] != 0)
+			set_insert(set, cap, h->set[i], &count);
+	}
+	free(h->set);
 	h->set = set;
 	h->cap = cap;
 	return 0;
 }
 
-/* First index whose hash is >= x. */
-static uint32_t lower_bound(const uint64_t *a, uint32_t n, uint64_t x)
+static int exact_add(struct hll *h, uint64_t hash)
 {
-	uint32_t lo = 0, hi = n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (a[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-int hll_add(struct hll *h, uint64_t hash)
-{
-	if (h->regs != NULL) {
-		dense_add(h->regs, hash);
-		return 0;
-	}
-	uint32_t i = lower_bound(h->set, h->n, hash);
-	if (i < h->n && h->set[i] == hash)
-		return 0;
+	hash = nonzero(hash);
 	if (h->n >= h->limit) {
+		/* Full: still exact if the hash is already there. */
+		uint32_t before = h->n;
+		uint32_t mask = h->cap - 1;
+		for (uint32_t i = (uint32_t)(hash ^ (hash >> 32)) & mask; h->set[i] != 0;
+		     i = (i + 1) & mask) {
+			if (h->set[i] == hash)
+				return 0;
+		}
+		(void)before;
 		if (densify(h) != 0)
 			return SINKD_ENOMEM;
 		dense_add(h->regs, hash);
@@ -141,49 +161,17 @@ int hll_add(struct hll *h, uint64_t hash)
 	}
 	if (reserve(h, h->n + 1) != 0)
 		return SINKD_ENOMEM;
-	memmove(h->set + i + 1, h->set + i, (size_t)(h->n - i) * sizeof(*h->set));
-	h->set[i] = hash;
-	h->n++;
+	set_insert(h->set, h->cap, hash, &h->n);
 	return 0;
 }
 
-/* Union of h's exact set with n sorted hashes b (read from little-endian
- * bytes when raw is true). Densifies when the union passes the limit. */
-static int merge_sorted(struct hll *h, const void *b, uint32_t nb, bool raw)
+int hll_add(struct hll *h, uint64_t hash)
 {
-	if (reserve(h, h->n + nb) != 0)
-		return SINKD_ENOMEM;
-	/* Merge from the back, in place. */
-	uint64_t *a = h->set;
-	uint32_t ia = h->n, ib = nb, out = h->n + nb;
-	const uint8_t *bytes = b;
-	const uint64_t *words = b;
-	while (ib > 0) {
-		uint64_t x;
-		if (raw) {
-			x = 0;
-			for (int k = 7; k >= 0; k--)
-				x = (x << 8) | bytes[(size_t)(ib - 1) * 8 + (size_t)k];
-		} else {
-			x = words[ib - 1];
-		}
-		if (ia > 0 && a[ia - 1] > x) {
-			a[--out] = a[--ia];
-		} else {
-			if (ia > 0 && a[ia - 1] == x)
-				ia--; /* duplicate: keep one */
-			a[--out] = x;
-			ib--;
-		}
+	if (h->regs != NULL) {
+		dense_add(h->regs, nonzero(hash));
+		return 0;
 	}
-	/* out - ia is the number of slots freed by duplicates. */
-	uint32_t gap = out - ia;
-	if (gap > 0)
-		memmove(a + ia, a + out, (size_t)(h->n + nb - out) * sizeof(*a));
-	h->n = h->n + nb - gap;
-	if (h->n > h->limit)
-		return densify(h);
-	return 0;
+	return exact_add(h, hash);
 }
 
 int hll_merge(struct hll *dst, const struct hll *src)
@@ -197,12 +185,11 @@ int hll_merge(struct hll *dst, const struct hll *src)
 		}
 		return 0;
 	}
-	if (dst->regs != NULL) {
-		for (uint32_t i = 0; i < src->n; i++)
-			dense_add(dst->regs, src->set[i]);
-		return 0;
+	for (uint32_t i = 0; i < src->cap; i++) {
+		if (src->set[i] != 0 && hll_add(dst, src->set[i]) != 0)
+			return SINKD_ENOMEM;
 	}
-	return merge_sorted(dst, src->set, src->n, false);
+	return 0;
 }
 
 static double sigma(double x)
@@ -259,6 +246,22 @@ static uint32_t get_u32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+static int cmp_u64_unaligned(const void *a, const void *b)
+{
+	uint64_t x, y;
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	return (x > y) - (x < y);
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t x = 0;
+	for (int k = 7; k >= 0; k--)
+		x = (x << 8) | p[k];
+	return x;
+}
+
 size_t hll_serialize(struct hll *h, uint8_t *buf, size_t cap)
 {
 	size_t need = h->regs != NULL ? HDR + HLL_REGISTERS : HDR + (size_t)h->n * 8;
@@ -273,10 +276,21 @@ size_t hll_serialize(struct hll *h, uint8_t *buf, size_t cap)
 		memcpy(buf + HDR, h->regs, HLL_REGISTERS);
 		return need;
 	}
+	/* Sorted: one canonical form, checkable on the way back in. */
 	put_u32(buf + 4, h->n);
+	uint8_t *p = buf + HDR;
+	for (uint32_t i = 0; i < h->cap; i++) {
+		if (h->set[i] != 0) {
+			memcpy(p, &h->set[i], 8);
+			p += 8;
+		}
+	}
+	qsort(buf + HDR, h->n, 8, cmp_u64_unaligned);
 	for (uint32_t i = 0; i < h->n; i++) {
+		uint64_t x;
+		memcpy(&x, buf + HDR + (size_t)i * 8, 8);
 		for (int k = 0; k < 8; k++)
-			buf[HDR + (size_t)i * 8 + (size_t)k] = (uint8_t)(h->set[i] >> (8 * k));
+			buf[HDR + (size_t)i * 8 + (size_t)k] = (uint8_t)(x >> (8 * k));
 	}
 	return need;
 }
@@ -290,37 +304,33 @@ int hll_merge_serialized(struct hll *h, const void *data, size_t len)
 	if (p[0] == 'D') {
 		if (n != HLL_REGISTERS || len != HDR + (size_t)HLL_REGISTERS)
 			return SINKD_EINVAL;
+		for (uint32_t i = 0; i < HLL_REGISTERS; i++) {
+			if (p[HDR + i] > HLL_Q + 1)
+				return SINKD_EINVAL;
+		}
 		if (h->regs == NULL && densify(h) != 0)
 			return SINKD_ENOMEM;
 		for (uint32_t i = 0; i < HLL_REGISTERS; i++) {
-			uint8_t r = p[HDR + i];
-			if (r > HLL_Q + 1)
-				return SINKD_EINVAL;
-			if (h->regs[i] < r)
-				h->regs[i] = r;
+			if (h->regs[i] < p[HDR + i])
+				h->regs[i] = p[HDR + i];
 		}
 		return 0;
 	}
 	if (p[0] != 'S' || len != HDR + (size_t)n * 8)
 		return SINKD_EINVAL;
-	/* The set must be strictly increasing, or the merge is wrong. */
+	/* Strictly increasing and never 0, or it is not one of ours. */
 	uint64_t prev = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t x = 0;
-		for (int k = 7; k >= 0; k--)
-			x = (x << 8) | p[HDR + (size_t)i * 8 + (size_t)k];
-		if (i > 0 && x <= prev)
+		uint64_t x = get_u64(p + HDR + (size_t)i * 8);
+		if (x <= prev)
 			return SINKD_EINVAL;
 		prev = x;
 	}
-	if (h->regs != NULL) {
-		for (uint32_t i = 0; i < n; i++) {
-			uint64_t x = 0;
-			for (int k = 7; k >= 0; k--)
-				x = (x << 8) | p[HDR + (size_t)i * 8 + (size_t)k];
-			dense_add(h->regs, x);
-		}
-		return 0;
+	if (h->regs == NULL && reserve(h, h->n + n < h->limit ? h->n + n : h->limit) != 0)
+		return SINKD_ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		if (hll_add(h, get_u64(p + HDR + (size_t)i * 8)) != 0)
+			return SINKD_ENOMEM;
 	}
-	return merge_sorted(h, p + HDR, n, true);
+	return 0;
 }

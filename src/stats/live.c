@@ -73,6 +73,25 @@ void stats_net_key(const uint8_t ip[16], uint8_t out[16])
 		memset(out + 8, 0, 8);
 }
 
+bool stats_event_hashes(const struct sinkd_event *ev, uint64_t out[STATS_N_SKETCHES])
+{
+	uint8_t src[16], net[16];
+	stats_source_key(ev->src.ip, src);
+	stats_net_key(ev->src.ip, net);
+	out[STATS_SOURCES] = hll_hash(src, 16);
+	out[STATS_NETS] = hll_hash(net, 16);
+	size_t idl = strnlen(ev->bot_id, EVENT_BOTID_MAX - 1);
+	if (idl == 0)
+		return false;
+	uint8_t pair[16 + EVENT_BOTID_MAX];
+	out[STATS_BOTS] = hll_hash(ev->bot_id, idl);
+	out[STATS_ID_SOURCES] = out[STATS_SOURCES];
+	memcpy(pair, src, 16);
+	memcpy(pair + 16, ev->bot_id, idl);
+	out[STATS_PAIRS] = hll_hash(pair, 16 + idl);
+	return true;
+}
+
 int stats_live_new(struct stats_live **out, size_t max_cells)
 {
 	struct stats_live *l = calloc(1, sizeof(*l));
@@ -188,28 +207,32 @@ static struct live_cell *cell_for(struct stats_live *l, const struct sinkd_event
 int stats_live_add(struct stats_live *l, struct stats_seen *seen, const struct sinkd_event *ev,
 		   const char *asn_org)
 {
+	return stats_live_add_n(l, seen, ev, asn_org, 1);
+}
+
+int stats_live_add_n(struct stats_live *l, struct stats_seen *seen, const struct sinkd_event *ev,
+		     const char *asn_org, uint64_t count)
+{
 	struct live_cell *c = cell_for(l, ev, asn_org);
 	if (c == NULL)
 		return SINKD_EFULL;
-	uint8_t src[16], net[16];
-	stats_source_key(ev->src.ip, src);
-	stats_net_key(ev->src.ip, net);
-	uint64_t hs = hll_hash(src, 16);
+	uint64_t hs[STATS_N_SKETCHES];
+	bool has_id = stats_event_hashes(ev, hs);
 	int ret = 0;
-	c->events++;
-	if (seen != NULL && !stats_seen_check_add(seen, src))
-		c->new_sources++;
-	ret |= hll_add(&c->sk[STATS_SOURCES], hs);
-	ret |= hll_add(&c->sk[STATS_NETS], hll_hash(net, 16));
-	size_t idl = strnlen(ev->bot_id, EVENT_BOTID_MAX - 1);
-	if (idl > 0) {
-		uint8_t pair[16 + EVENT_BOTID_MAX];
-		c->id_events++;
-		ret |= hll_add(&c->sk[STATS_BOTS], hll_hash(ev->bot_id, idl));
-		ret |= hll_add(&c->sk[STATS_ID_SOURCES], hs);
-		memcpy(pair, src, 16);
-		memcpy(pair + 16, ev->bot_id, idl);
-		ret |= hll_add(&c->sk[STATS_PAIRS], hll_hash(pair, 16 + idl));
+	c->events += count;
+	if (seen != NULL) {
+		uint8_t src[16];
+		stats_source_key(ev->src.ip, src);
+		if (!stats_seen_check_add(seen, src))
+			c->new_sources++;
+	}
+	ret |= hll_add(&c->sk[STATS_SOURCES], hs[STATS_SOURCES]);
+	ret |= hll_add(&c->sk[STATS_NETS], hs[STATS_NETS]);
+	if (has_id) {
+		c->id_events += count;
+		ret |= hll_add(&c->sk[STATS_BOTS], hs[STATS_BOTS]);
+		ret |= hll_add(&c->sk[STATS_ID_SOURCES], hs[STATS_ID_SOURCES]);
+		ret |= hll_add(&c->sk[STATS_PAIRS], hs[STATS_PAIRS]);
 	}
 	return ret != 0 ? SINKD_ENOMEM : 0;
 }

@@ -100,6 +100,11 @@ struct stats_cell {
 /* The transport name of an event ("https" is HTTP inside TLS). */
 const char *stats_transport(const struct sinkd_event *ev);
 
+/* The hashes an event adds to each sketch (the same live, in rebuilds
+ * and in raw-scan reports). Returns false when it carried no bot id (then
+ * only sources and nets are set). */
+bool stats_event_hashes(const struct sinkd_event *ev, uint64_t out[STATS_N_SKETCHES]);
+
 /* Source key of an event: IPv4 address, IPv6 /64 (16 bytes, the rest
  * zeroed); net key: IPv4 /24, IPv6 /64. */
 void stats_source_key(const uint8_t ip[16], uint8_t out[16]);
@@ -136,6 +141,10 @@ void stats_live_free(struct stats_live *l);
 int stats_live_add(struct stats_live *l, struct stats_seen *seen, const struct sinkd_event *ev,
 		   const char *asn_org);
 
+/* The same for count identical events (a DNS minute aggregate). */
+int stats_live_add_n(struct stats_live *l, struct stats_seen *seen,
+		     const struct sinkd_event *ev, const char *asn_org, uint64_t count);
+
 /* Cells in use, and whether the table is close to its bound. */
 size_t stats_live_count(const struct stats_live *l);
 bool stats_live_nearly_full(const struct stats_live *l);
@@ -147,6 +156,67 @@ void stats_live_reset(struct stats_live *l);
 
 /* Memory held by the table now (bytes), for the benchmark. */
 size_t stats_live_memory(const struct stats_live *l);
+
+/* ---- estimators (estimate.c; methods in docs/population.md) --------------- */
+
+/* One day of distinct counts of one population (a family, a country ...),
+ * read from merged rollups. */
+struct stats_day {
+	uint32_t day;	   /* Unix seconds of 00:00 UTC */
+	double sources;	   /* distinct sources (IPv4 address, IPv6 /64) */
+	double bots;	   /* distinct bot ids */
+	double id_sources; /* distinct sources of events that carried an id */
+	double pairs;	   /* distinct (bot id, source) pairs */
+};
+
+/* Live population of one day with its 95% interval. */
+struct stats_live_pop {
+	double estimate, lo, hi;
+	double ids;		/* distinct bot ids (counted, not estimated) */
+	double noid_sources;	/* sources that never showed an id that day */
+	double bots_per_source; /* correction factor r from the id-bearing subset */
+	double r_sd;		/* its spread over the window */
+	bool by_id;		/* every source showed an id: exact */
+	bool no_factor;		/* no id-bearing data: bare address count */
+};
+
+/* Live population of days[i]: distinct ids plus the sources without ids
+ * times r = ids / id-bearing sources, r measured on days[i-6..i] (the
+ * same family), interval from r's day-to-day spread (or its sampling
+ * error with fewer than 3 days) and the sketches' error. */
+void stats_estimate_live(const struct stats_day *days, size_t n, size_t i,
+			 struct stats_live_pop *out);
+
+/* Churn and NAT: addresses per bot id per day (pairs / ids) and ids per
+ * address (pairs / id sources); 0 when there are no ids. */
+void stats_churn_nat(const struct stats_day *d, double *addrs_per_id, double *ids_per_addr);
+
+/* Exponential decay fit y(t) = n0 * exp(-lambda * t) (t in days from the
+ * first point), weighted least squares on ln y (weights y). */
+struct stats_decay {
+	bool ok;		  /* at least 3 positive points and a fit */
+	size_t n;		  /* points used */
+	double n0, lambda, lambda_se;
+	double half_life;	  /* days; INFINITY when not shrinking */
+	double hl_lo, hl_hi;	  /* 95% interval (hl_hi INFINITY when open) */
+	double r2;		  /* weighted R^2 of the log fit */
+	double below_days;	  /* days from t0 until y < threshold (INFINITY: never) */
+};
+void stats_fit_decay(const double *t, const double *y, size_t n, double threshold,
+		     struct stats_decay *out);
+
+/* Chapman's capture-recapture estimate from n1 ids in window 1, n2 in
+ * window 2, m in both; variance after Seber (1970); 95% interval by a
+ * normal approximation, the lower end at least n1 + n2 - m. */
+struct stats_chapman {
+	double n1, n2, m;
+	double estimate, se, lo, hi;
+	double unseen; /* estimate - (n1 + n2 - m) */
+};
+void stats_chapman(double n1, double n2, double m, struct stats_chapman *out);
+
+/* Two-sided 95% quantile of Student's t with df degrees of freedom. */
+double stats_t95(size_t df);
 
 /* ---- the pipeline hook (hook.c) ------------------------------------------ */
 

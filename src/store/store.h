@@ -159,6 +159,10 @@ struct store_status {
 int store_status_record(struct store *st, int64_t ts, const char *source,
 			struct store_status *rows, size_t n);
 
+/* Parse a --since/--until time: RFC 3339, a date (midnight UTC) or a
+ * duration ago ("90s", "15m", "2h", "7d", "1w"). 0 or SINKD_EINVAL. */
+int store_time_parse(const char *text, uint64_t now_ns, uint64_t *out_ns);
+
 /* ---- population data (schema v8; src/store/rollup.c, docs/population.md) */
 
 struct stats_cell;
