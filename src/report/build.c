@@ -71,6 +71,8 @@ int report_build_dims(struct store *st, const char *name, enum report_dim dim,
 		goto done;
 	report_agg_sort_sources(&total);
 	report_agg_sort_time(&by_day);
+	struct report_span span;
+	report_span(&by_day, &span);
 	bool with_fit = dim == DIM_COUNTRY || dim == DIM_ASN;
 	const char *cols[16];
 	size_t nc = 0;
@@ -125,7 +127,7 @@ int report_build_dims(struct store *st, const char *name, enum report_dim dim,
 				if (strcmp(by_day.groups[j].key, g->key) == 0)
 					run[n++] = &by_day.groups[j];
 			}
-			json_t *fit = report_decay_json(run, n, o->threshold);
+			json_t *fit = report_decay_json(run, n, &span, o->threshold);
 			json_object_set_new(
 			    row, "half_life_days",
 			    fit != NULL ? json_incref(json_object_get(fit, "half_life_days"))

@@ -216,7 +216,7 @@ static int on_raw(const struct sinkd_event *ev, uint64_t count, bool aggregate, 
 	struct feed *fd = ctx;
 	progress(fd, "raw events");
 	bool is_new = false;
-	if (fd->seen != NULL) {
+	if (fd->seen != NULL && ev->kind != EVENT_DNS) {
 		uint8_t src[16];
 		stats_source_key(ev->src.ip, src);
 		is_new = !stats_seen_check_add(fd->seen, src);

@@ -96,7 +96,7 @@ static int on_example(const struct store_row *row, void *ctx)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	event_addr_str(&ev->src, src, sizeof(src));
 	json_array_append_new(
-	    x->arr, json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:s%s,s:i}", "time", when, "src_ip",
+	    x->arr, json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "time", when, "src_ip",
 			      src, "src_port", ev->src.port, "kind",
 			      ev->kind == EVENT_HTTP  ? "http"
 			      : ev->kind == EVENT_TLS ? "tls"

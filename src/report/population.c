@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FULL_DAY 0xffffffu /* all 24 hours seen */
 #define SK_POP                                                                                     \
 	((1u << STATS_SOURCES) | (1u << STATS_NETS) | (1u << STATS_BOTS) |                         \
 	 (1u << STATS_ID_SOURCES) | (1u << STATS_PAIRS))
@@ -53,7 +52,25 @@ static int live_series(struct report_group **g, size_t n, struct stats_live_pop 
 	return 0;
 }
 
-json_t *report_decay_json(struct report_group **days, size_t n, double threshold)
+void report_span(const struct report_agg *a, struct report_span *out)
+{
+	out->first = UINT32_MAX;
+	out->last = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->groups[i].first_hour < out->first)
+			out->first = a->groups[i].first_hour;
+		if (a->groups[i].last_hour > out->last)
+			out->last = a->groups[i].last_hour;
+	}
+}
+
+bool report_day_full(const struct report_group *g, const struct report_span *span)
+{
+	return g->t >= span->first && g->t + 23 * 3600 <= span->last;
+}
+
+json_t *report_decay_json(struct report_group **days, size_t n, const struct report_span *span,
+			  double threshold)
 {
 	double *t = calloc(n > 0 ? n : 1, sizeof(*t)), *y = calloc(n > 0 ? n : 1, sizeof(*y));
 	struct stats_live_pop *lp = calloc(n > 0 ? n : 1, sizeof(*lp));
@@ -63,7 +80,7 @@ json_t *report_decay_json(struct report_group **days, size_t n, double threshold
 	size_t m = 0;
 	uint32_t t0 = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (days[i]->hours_mask != FULL_DAY)
+		if (!report_day_full(days[i], span))
 			continue;
 		if (m == 0)
 			t0 = days[i]->t;
@@ -78,7 +95,7 @@ json_t *report_decay_json(struct report_group **days, size_t n, double threshold
 		goto done;
 	double thr = threshold > 0 ? threshold : fit.n0 / 100;
 	stats_fit_decay(t, y, m, thr, &fit);
-	o = json_pack("{s:o,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "first_day", jday(t0), "points",
+	o = json_pack("{s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "first_day", jday(t0), "points",
 		      (json_int_t)m, "n0", jcount(fit.n0), "lambda_per_day", jreal(fit.lambda),
 		      "half_life_days", jreal(fit.half_life), "half_life_lo", jreal(fit.hl_lo),
 		      "half_life_hi", jreal(fit.hl_hi), "r2", jreal(fit.r2), "threshold",
@@ -103,7 +120,8 @@ static size_t key_run(struct report_agg *a, size_t from, struct report_group **o
 }
 
 /* Per-key cleanup fits, the top keys by population first. */
-static json_t *cleanup_by(struct report_agg *a, const char *name, unsigned top, double thr)
+static json_t *cleanup_by(struct report_agg *a, const struct report_span *span, const char *name,
+			  unsigned top, double thr)
 {
 	json_t *arr = json_array();
 	struct report_group **run = calloc(a->n > 0 ? a->n : 1, sizeof(*run));
@@ -112,7 +130,7 @@ static json_t *cleanup_by(struct report_agg *a, const char *name, unsigned top, 
 	report_agg_sort_time(a);
 	for (size_t i = 0; i < a->n;) {
 		size_t n = key_run(a, i, run);
-		json_t *fit = report_decay_json(run, n, thr);
+		json_t *fit = report_decay_json(run, n, span, thr);
 		if (fit != NULL) {
 			json_object_set_new(fit, name, json_string(run[0]->key));
 			if (run[0]->asn != 0 && strcmp(name, "asn") == 0) {
@@ -143,11 +161,11 @@ static json_t *cleanup_by(struct report_agg *a, const char *name, unsigned top, 
 }
 
 /* Chapman over the first and second half of the full days. */
-static json_t *chapman_json(struct report_agg *days)
+static json_t *chapman_json(struct report_agg *days, const struct report_span *span)
 {
 	size_t full = 0;
 	for (size_t i = 0; i < days->n; i++)
-		full += days->groups[i].hours_mask == FULL_DAY;
+		full += report_day_full(&days->groups[i], span);
 	if (full < 2)
 		return json_null();
 	bool ids = false;
@@ -162,7 +180,7 @@ static json_t *chapman_json(struct report_agg *days)
 	size_t seen = 0;
 	for (size_t i = 0; i < days->n; i++) {
 		struct report_group *g = &days->groups[i];
-		if (g->hours_mask != FULL_DAY)
+		if (!report_day_full(g, span))
 			continue;
 		int half = seen++ < full / 2 ? 0 : 1;
 		if (bounds[half][0] == 0)
@@ -230,7 +248,8 @@ static int family_estimates(struct report_agg *fam, struct report_agg *days,
 	return 0;
 }
 
-static void add_day_row(json_t *rows, struct report_group *g, const struct stats_live_pop *lp)
+static void add_day_row(json_t *rows, struct report_group *g, const struct stats_live_pop *lp,
+			bool partial)
 {
 	struct stats_day d;
 	fill_day(g, &d);
@@ -246,8 +265,8 @@ static void add_day_row(json_t *rows, struct report_group *g, const struct stats
 			    jcount(d.bots), "id_sources", jcount(d.id_sources), "new_sources",
 			    (json_int_t)g->new_sources, "addrs_per_id", jreal(apid), "ids_per_addr",
 			    jreal(ipad), "live", jcount(lp->estimate), "live_lo", jcount(lp->lo),
-			    "live_hi", jcount(lp->hi), "method", method, "partial",
-			    g->hours_mask != FULL_DAY, "bots_exact", report_exact(g, STATS_BOTS)));
+			    "live_hi", jcount(lp->hi), "method", method, "partial", partial,
+			    "bots_exact", report_exact(g, STATS_BOTS)));
 }
 
 static json_t *footprint_json(struct report_agg *all)
@@ -293,8 +312,11 @@ int report_build_population(struct store *st, const struct report_filter *f,
 		goto done;
 	json_t *table = report_table_new(pop_columns);
 	json_t *rows = json_object_get(table, "rows");
+	struct report_span span;
+	report_span(&days, &span);
 	for (size_t i = 0; i < days.n; i++)
-		add_day_row(rows, &days.groups[i], &total[i]);
+		add_day_row(rows, &days.groups[i], &total[i],
+			    !report_day_full(&days.groups[i], &span));
 	json_object_update(out, table);
 	json_decref(table);
 	/* The overall cleanup fits the summed daily estimates. */
@@ -303,7 +325,7 @@ int report_build_population(struct store *st, const struct report_filter *f,
 	size_t m = 0;
 	uint32_t t0 = 0;
 	for (size_t i = 0; run != NULL && t != NULL && y != NULL && i < days.n; i++) {
-		if (days.groups[i].hours_mask != 0xffffffu)
+		if (!report_day_full(&days.groups[i], &span))
 			continue;
 		if (m == 0)
 			t0 = days.groups[i].t;
@@ -318,7 +340,7 @@ int report_build_population(struct store *st, const struct report_filter *f,
 		stats_fit_decay(t, y, m, thr, &fit);
 		if (fit.ok)
 			cleanup = json_pack(
-			    "{s:o,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "first_day", jday(t0),
+			    "{s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "first_day", jday(t0),
 			    "points", (json_int_t)m, "n0", jcount(fit.n0), "lambda_per_day",
 			    jreal(fit.lambda), "half_life_days", jreal(fit.half_life),
 			    "half_life_lo", jreal(fit.hl_lo), "half_life_hi", jreal(fit.hl_hi),
@@ -333,10 +355,11 @@ int report_build_population(struct store *st, const struct report_filter *f,
 	unsigned top = f->top == 0 ? 10 : f->top;
 	json_object_set_new(out, "footprint", footprint_json(&all));
 	json_object_set_new(out, "cleanup", cleanup);
-	json_object_set_new(out, "capture_recapture", chapman_json(&days));
+	json_object_set_new(out, "capture_recapture", chapman_json(&days, &span));
 	json_object_set_new(out, "cleanup_by_country",
-			    cleanup_by(&country, "country", top, o->threshold));
-	json_object_set_new(out, "cleanup_by_asn", cleanup_by(&asn, "asn", top, o->threshold));
+			    cleanup_by(&country, &span, "country", top, o->threshold));
+	json_object_set_new(out, "cleanup_by_asn",
+			    cleanup_by(&asn, &span, "asn", top, o->threshold));
 done:
 	free(total);
 	for (size_t i = 0; i < 5; i++)

@@ -83,9 +83,19 @@ int report_build_timeline(struct store *st, const struct report_filter *f,
 int report_build_summary(struct store *st, const struct report_filter *f,
 			 const struct report_options *o, json_t *out);
 
+/* The hours the data covers: a day is "full" (and enters fits) when the
+ * data spans all of it; the first and last day of a recording usually
+ * do not (ramp-up, the day in progress). */
+struct report_span {
+	uint32_t first, last; /* first and last hour with data */
+};
+void report_span(const struct report_agg *a, struct report_span *out);
+bool report_day_full(const struct report_group *g, const struct report_span *span);
+
 /* Cleanup of one population from its groups (all of one key, by day): the
  * decay fit object; NULL when fewer than 3 full days. */
-json_t *report_decay_json(struct report_group **days, size_t n, double threshold);
+json_t *report_decay_json(struct report_group **days, size_t n, const struct report_span *span,
+			  double threshold);
 
 /* A table object: {"columns": [...], "rows": [{...}, ...]}. */
 json_t *report_table_new(const char *const *columns);

@@ -220,7 +220,7 @@ int stats_live_add_n(struct stats_live *l, struct stats_seen *seen, const struct
 	bool has_id = stats_event_hashes(ev, hs);
 	int ret = 0;
 	c->events += count;
-	if (seen != NULL) {
+	if (seen != NULL && ev->kind != EVENT_DNS) { /* resolvers are not bots */
 		uint8_t src[16];
 		stats_source_key(ev->src.ip, src);
 		if (!stats_seen_check_add(seen, src))

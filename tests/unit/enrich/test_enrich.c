@@ -90,10 +90,11 @@ static void test_user_csv_both_notations(void **state)
 	struct sinkd_config cfg;
 	config_defaults(&cfg);
 	cfg.enrich_country_db[0] = '\0';
-	const char *p = tmp_file("asn.csv", "start,end,asn,org\n"
-					    "192.0.2.0,192.0.2.127,64500,\"Example, \"\"One\"\"\"\n"
-					    "3325256704,3325256831,64501,Plain Two\n"
-					    "2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,64502,Six\n");
+	const char *p =
+	    tmp_file("asn.csv", "start,end,asn,org\n"
+				"192.0.2.0,192.0.2.127,64500,\"Example, \"\"One\"\"\"\n"
+				"3325256704,3325256831,64501,Plain Two\n"
+				"2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,64502,Six\n");
 	snprintf(cfg.enrich_asn_csv, sizeof(cfg.enrich_asn_csv), "%s", p);
 	struct enrich *e;
 	assert_int_equal(enrich_open(&e, &cfg), 0);
@@ -104,7 +105,7 @@ static void test_user_csv_both_notations(void **state)
 	assert_int_equal(r.asn, 64500);
 	assert_string_equal(r.org, "Example, \"One\"");
 	assert_string_equal(r.country, ""); /* no country database */
-	ip_of("192.0.2.200", ip); /* after the range ends */
+	ip_of("192.0.2.200", ip);	    /* after the range ends */
 	enrich_lookup(e, ip, &r);
 	assert_int_equal(r.asn, 0);
 	ip_of("198.51.100.127", ip); /* 3325256831, numeric notation */
