@@ -198,6 +198,10 @@ typedef int (*store_rollup_cb)(const struct stats_cell *cell, void *ctx);
 int store_rollup_scan(struct store *st, const struct store_rollup_filter *f, store_rollup_cb cb,
 		      void *ctx);
 
+/* The organisation name recorded for an ASN into buf ("" when none): 0,
+ * SINKD_ENOENT or SINKD_ESTORE. */
+int store_asn_org(struct store *st, uint32_t asn, char *buf, size_t len);
+
 /* Every recorded event in [since, until) in time order: individual rows
  * (count 1) and DNS minute aggregates not also stored as rows (aggregate
  * true, count queries; only ts_ns, kind, src, zone set, country and ASN
