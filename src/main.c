@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
+#include "cluster/cluster.h"
 #include "core/config.h"
 #include "domains/domains.h"
 #include "report/report.h"
@@ -22,6 +25,7 @@ static const struct command commands[] = {
 	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
 	{"report", report_cli, "summary|population|countries|asns|domains|families|timeline|notify|evidence"},
 	{"rollup", stats_rollup_cli, "rebuild: recompute the hourly rollups from raw events"},
+	{"cluster", cluster_cli, "init|status: the ClickHouse cluster this node ships to"},
 };
 
 static void usage(FILE *out)
@@ -47,6 +51,10 @@ int main(int argc, char **argv)
 		printf("sinkd %s\n", SINKD_VERSION);
 		return 0;
 	}
+	/* libcurl (ClickHouse shipping) wants this before any thread starts. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (argc > 2 && strcmp(argv[1], "report") == 0 && strcmp(argv[2], "nodes") == 0)
+		return cluster_report_nodes(argc - 2, argv + 2);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

@@ -38,6 +38,7 @@ struct pipeline_options {
 	size_t dns_flush_max;		/* see above (0 = 50000) */
 	const struct sinkd_config *cfg;	/* [enrich], [stats]; NULL: no enrichment,
 					 * default rollup sizes */
+	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
 };
 
 struct pipeline_stats {
