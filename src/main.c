@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "classify/classify.h"
 #include "core/config.h"
 #include "domains/domains.h"
 #include "server/server.h"
@@ -18,6 +19,7 @@ static const struct command commands[] = {
 	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
 	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
 	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
+	{"rules", classify_rules_cli, "check FILE... | list [FILE...]: family rule files"},
 };
 
 static void usage(FILE *out)
