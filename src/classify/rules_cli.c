@@ -3,7 +3,6 @@
  * stderr) or cannot be read, 2 bad usage. */
 #include "classify/rules_internal.h"
 
-#include "classify/decode.h"
 #include "core/config.h"
 #include "core/error.h"
 
@@ -23,34 +22,10 @@ static const char usage_text[] =
     "       from FILEs or else from [rules] files of CONFIG (default: the shipped rules).\n"
     "Format: docs/rules.md.\n";
 
-/* Decoder arguments: the decoder checks its own (e.g. a generic regex). */
-static unsigned check_args(const struct classifier *c)
-{
-	unsigned errors = 0;
-	for (size_t i = 0; i < c->n_rules; i++) {
-		const struct rule *r = &c->rules[i];
-		char why[256];
-		if (r->decoder[0] == '\0')
-			continue;
-		if (decode_check_arg(r->decoder, r->decoder_arg, why, sizeof(why)) != 0) {
-			fprintf(stderr, "%s:%u: rule '%s': decoder %s: %s\n", r->file, r->line,
-				r->id, r->decoder, why);
-			errors++;
-		}
-	}
-	return errors;
-}
-
 static int load_checked(const char *const *files, size_t n, struct classifier **out)
 {
 	unsigned n_errors = 0;
 	int ret = classifier_load_report(out, files, n, stderr, &n_errors);
-	if (ret == 0 && check_args(*out) != 0) {
-		classifier_free(*out);
-		*out = NULL;
-		ret = SINKD_EPARSE;
-		n_errors++;
-	}
 	if (ret == SINKD_ENOMEM)
 		fprintf(stderr, "sinkd rules: out of memory\n");
 	return ret;

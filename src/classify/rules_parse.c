@@ -484,10 +484,18 @@ static int rule_end(struct classifier *cl, struct rule *r, const struct rules_li
 			    "rule '%s' has no condition: it would claim every event", r->id);
 		return SINKD_EPARSE;
 	}
-	if (r->decoder[0] != '\0' && !decode_known(r->decoder)) {
-		rules_error(e, ln->file, r->line, "rule '%s': unknown decoder '%s'", r->id,
-			    r->decoder);
-		return SINKD_EPARSE;
+	if (r->decoder[0] != '\0') {
+		char why[256];
+		if (!decode_known(r->decoder)) {
+			rules_error(e, ln->file, r->line, "rule '%s': unknown decoder '%s'", r->id,
+				    r->decoder);
+			return SINKD_EPARSE;
+		}
+		if (decode_check_arg(r->decoder, r->decoder_arg, why, sizeof(why)) != 0) {
+			rules_error(e, ln->file, r->line, "rule '%s': decoder %s: %s", r->id,
+				    r->decoder, why);
+			return SINKD_EPARSE;
+		}
 	}
 	if (!r->has_severity)
 		r->severity = 2; /* medium: a check-in of a known family */
