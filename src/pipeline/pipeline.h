@@ -36,6 +36,7 @@ struct pipeline_options {
 	bool every_query;		/* DNS: one store row per query */
 	size_t dns_aggregate_max;	/* distinct keys in memory (0 = 1000000) */
 	size_t dns_flush_max;		/* see above (0 = 50000) */
+	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
 	struct classify *classify;	/* label rows with the family rules
 					 * (borrowed; NULL = no classification) */
 };
