@@ -646,7 +646,8 @@ static int finish(struct classifier *c)
 {
 	for (size_t i = 0; i < c->n_rules; i++)
 		qsort(c->rules[i].conds, c->rules[i].n_conds, sizeof(struct rule_cond), cmp_cond);
-	qsort(c->rules, c->n_rules, sizeof(*c->rules), cmp_rule);
+	if (c->n_rules > 1) /* (an empty file has no array at all) */
+		qsort(c->rules, c->n_rules, sizeof(*c->rules), cmp_rule);
 	c->md = pcre2_match_data_create(1, NULL);
 	c->mctx = pcre2_match_context_create(NULL);
 	c->jit_stack = pcre2_jit_stack_create(JIT_STACK_MIN, JIT_STACK_MAX, NULL);
