@@ -25,6 +25,7 @@
 
 struct store;
 struct pipeline;
+struct classify;
 struct sinkd_config;
 
 struct pipeline_options {
@@ -39,6 +40,8 @@ struct pipeline_options {
 	const struct sinkd_config *cfg;	/* [enrich], [stats]; NULL: no enrichment,
 					 * default rollup sizes */
 	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
+	struct classify *classify;	/* label rows with the family rules
+					 * (borrowed; NULL = no classification) */
 };
 
 struct pipeline_stats {

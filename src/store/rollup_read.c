@@ -108,7 +108,7 @@ static const char sql_raw_events[] =
     " COALESCE(f.name, ''), COALESCE(b.name, ''), COALESCE(e.country, ''),"
     " COALESCE(e.asn, 0), COALESCE(m.name, ''), e.transport"
     " FROM events e LEFT JOIN zones z ON z.id = e.zone_id"
-    " LEFT JOIN labels f ON f.id = e.family_id LEFT JOIN labels b ON b.id = e.bot_id"
+    " LEFT JOIN labels f ON f.id = e.family_id LEFT JOIN bots b ON b.id = e.bot_id"
     " LEFT JOIN labels m ON m.id = e.msg_type_id"
     " WHERE e.id >= ?1 AND e.id < ?2 ORDER BY e.id";
 
