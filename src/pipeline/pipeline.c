@@ -1,8 +1,8 @@
 #include "pipeline/pipeline.h"
 
 #include "classify/classify.h"
-#include "cluster/cluster.h"
 #include "core/error.h"
+#include "cluster/cluster.h"
 #include "core/log.h"
 #include "enrich/enrich.h"
 #include "pipeline/agg.h"
@@ -10,13 +10,13 @@
 #include "store/store.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Payload bytes one batch of rows may carry; a row that does not fit
  * starts the next batch. Twice EVENT_PAYLOAD_MAX at least. */
@@ -27,12 +27,12 @@
 
 /* One hand-over from the pipeline to the writer. */
 struct job {
-	struct sinkd_event *rows; /* individual events, batch_max capacity */
+	struct sinkd_event *rows;	/* individual events, batch_max capacity */
 	size_t n_rows;
-	uint8_t *payload;	   /* their payload bytes */
-	uint64_t row_events;	   /* events counted by the rows (non-DNS) */
-	struct agg *agg;	   /* NULL: rows only */
-	struct stats_batch *stats; /* rollup cells, NULL: none */
+	uint8_t *payload;		/* their payload bytes */
+	uint64_t row_events;		/* events counted by the rows (non-DNS) */
+	struct agg *agg;		/* NULL: rows only */
+	struct stats_batch *stats;	/* rollup cells, NULL: none */
 };
 
 struct pipeline {
@@ -44,14 +44,14 @@ struct pipeline {
 	struct sinkd_event *rows;
 	size_t n_rows;
 	uint64_t row_events;
-	uint8_t *payload; /* payload bytes of the rows */
+	uint8_t *payload;		/* payload bytes of the rows */
 	size_t payload_used;
 	struct agg *agg;
-	uint64_t pending_since_ns;  /* monotonic time of the oldest pending item */
-	struct sinkd_event scratch; /* an expanded compact DNS record */
+	uint64_t pending_since_ns;	/* monotonic time of the oldest pending item */
+	struct sinkd_event scratch;	/* an expanded compact DNS record */
 	bool pending;
-	struct enrich *enrich;	  /* NULL: no enrichment */
-	struct stats_hook *stats; /* hourly rollups */
+	struct enrich *enrich;		/* NULL: no enrichment */
+	struct stats_hook *stats;	/* hourly rollups */
 
 	/* Spares: the buffers not being filled and not being written. */
 	struct sinkd_event *spare_rows;
@@ -62,7 +62,7 @@ struct pipeline {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct job job;
-	bool job_ready; /* handed over, not yet written */
+	bool job_ready;			/* handed over, not yet written */
 	bool writer_exit;
 
 	pthread_t thread, writer;
@@ -80,7 +80,10 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint32_t wall_minute(void) { return (uint32_t)(time(NULL) / 60) * 60u; }
+static uint32_t wall_minute(void)
+{
+	return (uint32_t)(time(NULL) / 60) * 60u;
+}
 
 int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_options *opt)
 {
@@ -137,7 +140,7 @@ struct vring *pipeline_ring(struct pipeline *p, unsigned i)
  * two apart by kind. */
 struct dns_compact {
 	uint64_t ts_ns;
-	uint8_t kind; /* DNS_COMPACT */
+	uint8_t kind;		/* DNS_COMPACT */
 	uint8_t transport;
 	uint16_t worker;
 	uint32_t flags;
@@ -158,22 +161,13 @@ int pipeline_push_dns(struct vring *r, const struct sinkd_event *ev)
 	if (slot == NULL)
 		return SINKD_EFULL;
 	struct dns_compact *d = (struct dns_compact *)slot;
-	*d = (struct dns_compact){.ts_ns = ev->ts_ns,
-				  .kind = DNS_COMPACT,
-				  .transport = ev->transport,
-				  .worker = ev->worker,
-				  .flags = ev->flags,
-				  .src = ev->src,
-				  .dst = ev->dst,
-				  .proxy = ev->proxy,
-				  .qtype = ev->qtype,
-				  .qclass = ev->qclass,
-				  .rcode = ev->rcode,
-				  .msg_size = ev->msg_size,
-				  .ecs_family = ev->ecs_family,
-				  .ecs_source_prefix = ev->ecs_source_prefix,
-				  .qname_len = (uint8_t)qlen,
-				  .zone_len = (uint8_t)zlen};
+	*d = (struct dns_compact){
+		.ts_ns = ev->ts_ns, .kind = DNS_COMPACT, .transport = ev->transport,
+		.worker = ev->worker, .flags = ev->flags, .src = ev->src, .dst = ev->dst,
+		.proxy = ev->proxy, .qtype = ev->qtype, .qclass = ev->qclass, .rcode = ev->rcode,
+		.msg_size = ev->msg_size, .ecs_family = ev->ecs_family,
+		.ecs_source_prefix = ev->ecs_source_prefix, .qname_len = (uint8_t)qlen,
+		.zone_len = (uint8_t)zlen};
 	memcpy(d->ecs_addr, ev->ecs_addr, sizeof(d->ecs_addr));
 	memcpy(slot + sizeof(*d), ev->qname, qlen);
 	memcpy(slot + sizeof(*d) + qlen, ev->zone, zlen);
@@ -289,7 +283,10 @@ static void write_job(struct pipeline *p, struct job *job)
 
 /* Recording runs at a lower priority than answering: on a shared core the
  * listener workers preempt it at once, and the rings absorb the delay. */
-static void lower_priority(void) { setpriority(PRIO_PROCESS, (id_t)gettid(), 10); }
+static void lower_priority(void)
+{
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+}
 
 static void *writer_main(void *arg)
 {
@@ -329,11 +326,8 @@ static void hand_over(struct pipeline *p, bool with_agg)
 		atomic_fetch_add(&p->writer_waits, 1);
 	while (p->job_ready)
 		pthread_cond_wait(&p->cond, &p->lock);
-	p->job = (struct job){.rows = p->rows,
-			      .n_rows = p->n_rows,
-			      .row_events = p->row_events,
-			      .payload = p->payload,
-			      .agg = with_agg ? p->agg : NULL,
+	p->job = (struct job){.rows = p->rows, .n_rows = p->n_rows, .row_events = p->row_events,
+			      .payload = p->payload, .agg = with_agg ? p->agg : NULL,
 			      .stats = stats_hook_detach(p->stats, final)};
 	p->rows = p->spare_rows;
 	p->spare_rows = NULL;
@@ -432,8 +426,8 @@ static void maybe_commit(struct pipeline *p)
 	const uint64_t interval_ns = (uint64_t)p->opt.commit_interval_ms * 1000000ull;
 	if (!p->pending || mono_ns() - p->pending_since_ns < interval_ns)
 		return;
-	bool with_agg =
-	    agg_count(p->agg) <= p->opt.dns_flush_max || agg_oldest_minute(p->agg) < wall_minute();
+	bool with_agg = agg_count(p->agg) <= p->opt.dns_flush_max ||
+			agg_oldest_minute(p->agg) < wall_minute();
 	hand_over(p, with_agg);
 	if (!with_agg && p->n_rows == 0)
 		p->pending_since_ns = mono_ns();
