@@ -4,6 +4,7 @@
 
 #include "core/config.h"
 #include "domains/domains.h"
+#include "ingest/ingest.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -18,6 +19,7 @@ static const struct command commands[] = {
 	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
 	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
 	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
+	{"ingest", ingest_cli, "FILE|-: store recorded check-ins (JSON lines) through the pipeline"},
 };
 
 static void usage(FILE *out)

@@ -137,8 +137,23 @@ struct store_stats {
 
 void store_stats(struct store *st, struct store_stats *out);
 
+/* Name of event flag bit `bit` ("edns", "body_truncated", ...; "bit20"
+ * for a bit this binary does not know). Returns buf or a constant. */
+const char *store_flag_name(unsigned bit, char *buf, size_t len);
+
+/* The flag a name from store_flag_name stands for ("bit20" too):
+ * 0 and *flag, or SINKD_EINVAL. */
+int store_flag_parse(const char *name, uint32_t *flag);
+
+/* The stored bytes of a body by its SHA-256 (store_row.body_sha256): up
+ * to cap bytes copied into buf, their count in *len. 0, SINKD_ENOENT or
+ * SINKD_ESTORE. */
+int store_body_get(struct store *st, const uint8_t sha256[32], uint8_t *buf, size_t cap,
+		   size_t *len);
+
 /* `sinkd events [--since T] [--until T] [--domain D] [--ip A] [--type T]
- *  [--limit N] [--format table|csv|json] [--scan-max N] [-c FILE | --db PATH]`. */
+ *  [--limit N] [--format table|csv|json|jsonl] [--scan-max N] [-c FILE | --db PATH]`.
+ * jsonl is the format `sinkd ingest` reads (docs/ingest.md). */
 int events_cli(int argc, char **argv);
 
 /* One domain's state for store_status_record (the domain monitor). */

@@ -207,9 +207,6 @@ const char *store_transport_name(uint8_t transport);
 const char *store_qtype_name(uint16_t qtype, char *buf, size_t len);
 const char *store_rcode_name(uint16_t rcode, char *buf, size_t len);
 
-/* Name of event flag bit `bit` ("edns", "body_truncated", ...; "bit20"
- * for a bit this binary does not know). Returns buf or a constant. */
-const char *store_flag_name(unsigned bit, char *buf, size_t len);
 
 /* Parse a time for --since/--until: RFC 3339 ("2026-11-25T08:00:00Z",
  * fractional seconds and +hh:mm offsets allowed), a date ("2026-11-25",
@@ -217,7 +214,7 @@ const char *store_flag_name(unsigned bit, char *buf, size_t len);
  * 0 or SINKD_EINVAL. */
 int store_time_parse(const char *text, uint64_t now_ns, uint64_t *out_ns);
 
-enum store_format { STORE_FMT_TABLE, STORE_FMT_CSV, STORE_FMT_JSON };
+enum store_format { STORE_FMT_TABLE, STORE_FMT_CSV, STORE_FMT_JSON, STORE_FMT_JSONL };
 
 /* `sinkd events` output: a header line (table and csv), then one line per
  * row. JSON is one object per line. */
