@@ -40,6 +40,14 @@ struct config_cidr {
 	char text[64];
 };
 
+/* A 128-bit key given as 32 hex digits ([decode] waledac_key). */
+struct config_key128 {
+	uint8_t key[16];
+	char text[33];
+};
+
+#define CONFIG_MAX_KEYS 16
+
 /* A bare IP address (no port) with its text. */
 struct config_ipaddr {
 	int af;			/* AF_INET or AF_INET6 */
@@ -162,6 +170,14 @@ struct sinkd_config {
 	char monitor_on_change[CONFIG_PATH_MAX];    /* program fed each round's changes as
 						     * JSON on stdin ("" = none) */
 	char monitor_metrics_file[CONFIG_PATH_MAX]; /* Prometheus text file ("" = none) */
+
+	/* [decode] (docs/decoders.md) */
+	struct config_key128 decode_waledac_key[CONFIG_MAX_KEYS]; /* tried in order */
+	unsigned n_decode_waledac_key;		/* default none */
+	char decode_waledac_iv[33];		/* CBC IV, 32 hex ("" = all zero) */
+
+	/* [pipeline] shapes_max: protocol shapes kept in memory (docs/shapes.md) */
+	unsigned shapes_max;			/* default 4096 */
 };
 
 /* Fill cfg with the embedded defaults. */
