@@ -6,6 +6,7 @@
 #include "domains/domains.h"
 #include "ingest/ingest.h"
 #include "server/server.h"
+#include "sim/sim.h"
 #include "store/store.h"
 
 struct command {
@@ -15,11 +16,12 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"serve", server_cli, "run the sinkhole (DNS listeners, pipeline, store)"},
-	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
-	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
-	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
-	{"ingest", ingest_cli, "FILE|-: store recorded check-ins (JSON lines) through the pipeline"},
+    {"serve", server_cli, "run the sinkhole (DNS listeners, pipeline, store)"},
+    {"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
+    {"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
+    {"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
+    {"sim", sim_cli, "a simulated botnet with a ground truth, live or compressed (docs/sim.md)"},
+    {"ingest", ingest_cli, "FILE|-: store recorded check-ins (JSON lines) through the pipeline"},
 };
 
 static void usage(FILE *out)

@@ -177,26 +177,20 @@ static int open_pipeline(struct ingest_run *r, const char *path)
 	return ret;
 }
 
-static int run(struct ingest_run *r, const struct ingest_opts *o)
+/* Everything after the input is open: 0, 1 (a line rejected, a batch
+ * lost, or the store, domain list or pipeline unusable). */
+static int run_stream(struct ingest_run *r, const char *store_path, FILE *in, const char *name)
 {
-	const char *name = strcmp(o->file, "-") == 0 ? "<stdin>" : o->file;
-	FILE *in = strcmp(o->file, "-") == 0 ? stdin : fopen(o->file, "r");
 	struct pipeline_stats ps = {0};
-	if (in == NULL) {
-		fprintf(stderr, "sinkd ingest: cannot open %s: %s\n", o->file, strerror(errno));
-		return 1;
-	}
 	int ret = load_domains(r);
 	if (ret == 0)
-		ret = open_pipeline(r, o->store != NULL ? o->store : r->cfg.store_path);
+		ret = open_pipeline(r, store_path);
 	if (ret == 0)
 		ret = read_all(r, in, name);
 	if (r->pipe != NULL) {
 		pipeline_stop(r->pipe);
 		pipeline_stats(r->pipe, &ps);
 	}
-	if (in != stdin)
-		fclose(in);
 	if (ret != 0)
 		return 1;
 	if (r->rejected > ERRORS_SHOWN)
@@ -210,6 +204,23 @@ static int run(struct ingest_run *r, const struct ingest_opts *o)
 	return r->rejected > 0 || ps.events_store_failed > 0 ? 1 : 0;
 }
 
+int ingest_stream(const struct sinkd_config *cfg, const char *store_path, FILE *in,
+		  const char *name)
+{
+	struct ingest_run *r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		fprintf(stderr, "sinkd ingest: out of memory\n");
+		return 1;
+	}
+	r->cfg = *cfg;
+	int ret = run_stream(r, store_path != NULL ? store_path : cfg->store_path, in, name);
+	pipeline_free(r->pipe);
+	store_close(r->store);
+	domains_free(r->reg);
+	free(r);
+	return ret;
+}
+
 int ingest_cli(int argc, char **argv)
 {
 	struct ingest_opts o = {0};
@@ -220,20 +231,26 @@ int ingest_cli(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 0;
 	}
-	struct ingest_run *r = calloc(1, sizeof(*r));
-	if (r == NULL) {
+	struct sinkd_config *cfg = malloc(sizeof(*cfg));
+	if (cfg == NULL) {
 		fprintf(stderr, "sinkd ingest: out of memory\n");
 		return 1;
 	}
-	config_defaults(&r->cfg);
-	if (o.config != NULL && config_load(&r->cfg, o.config, stderr) != 0) {
-		free(r);
+	config_defaults(cfg);
+	if (o.config != NULL && config_load(cfg, o.config, stderr) != 0) {
+		free(cfg);
 		return 1;
 	}
-	ret = run(r, &o);
-	pipeline_free(r->pipe);
-	store_close(r->store);
-	domains_free(r->reg);
-	free(r);
+	bool is_stdin = strcmp(o.file, "-") == 0;
+	FILE *in = is_stdin ? stdin : fopen(o.file, "r");
+	if (in == NULL) {
+		fprintf(stderr, "sinkd ingest: cannot open %s: %s\n", o.file, strerror(errno));
+		free(cfg);
+		return 1;
+	}
+	ret = ingest_stream(cfg, o.store, in, is_stdin ? "<stdin>" : o.file);
+	if (!is_stdin)
+		fclose(in);
+	free(cfg);
 	return ret;
 }

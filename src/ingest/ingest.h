@@ -52,6 +52,14 @@ int ingest_time_parse(const char *text, uint64_t *ns);
 /* Render ns as RFC 3339 UTC with 9 fraction digits. buf >= 32 bytes. */
 const char *ingest_time_str(uint64_t ns, char *buf, size_t len);
 
+/* Ingest every line of in (named name in messages) into the store at
+ * store_path (NULL: cfg's [store] path) through a pipeline made from cfg.
+ * Reports bad lines and a summary on stderr. Returns the exit status:
+ * 0 all stored, 1 a line rejected, a batch lost or the store unusable. */
+struct sinkd_config;
+int ingest_stream(const struct sinkd_config *cfg, const char *store_path, FILE *in,
+		  const char *name);
+
 /* `sinkd ingest [--config F] [--store PATH] FILE|-`. Exit status: 0 all
  * lines stored, 1 some line rejected or a store error, 2 bad usage. */
 int ingest_cli(int argc, char **argv);

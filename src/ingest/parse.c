@@ -48,14 +48,14 @@ static const struct {
 	const char *key;
 	unsigned kinds;
 } known_keys[] = {
-    {"ts", K_ALL},	 {"kind", K_ALL},     {"transport", K_ALL}, {"src", K_ALL},
-    {"dst", K_ALL},	 {"proxy", K_ALL},    {"flags", K_ALL},	    {"labels", K_ALL},
-    {"conn_id", K_CONN}, {"raw", K_CONN},     {"qname", K_DNS},	    {"qtype", K_DNS},
-    {"qclass", K_DNS},	 {"rcode", K_DNS},    {"msg_size", K_DNS},  {"ecs", K_DNS},
-    {"count", K_DNS},	 {"host", K_HTTP},    {"method", K_HTTP},   {"target", K_HTTP},
-    {"version", K_HTTP}, {"headers", K_HTTP}, {"body", K_HTTP},	    {"body_len", K_HTTP},
-    {"status", K_HTTP},	 {"sni", K_TLS},      {"ja3", K_TLS},	    {"ja3_md5", K_TLS},
-    {"ja4", K_TLS},	 {"hello", K_TLS},    {"proto", K_RAW},	    {"bytes", K_RAW},
+    {"ts", K_ALL},	 {"kind", K_ALL},     {"transport", K_ALL},	{"src", K_ALL},
+    {"dst", K_ALL},	 {"proxy", K_ALL},    {"flags", K_ALL},		{"labels", K_ALL},
+    {"conn_id", K_CONN}, {"raw", K_CONN},     {"qname", K_DNS},		{"qtype", K_DNS},
+    {"qclass", K_DNS},	 {"rcode", K_DNS},    {"msg_size", K_DNS},	{"ecs", K_DNS},
+    {"count", K_DNS},	 {"host", K_HTTP},    {"method", K_HTTP},	{"target", K_HTTP},
+    {"version", K_HTTP}, {"headers", K_HTTP}, {"body", K_HTTP},		{"body_len", K_HTTP},
+    {"status", K_HTTP},	 {"sni", K_TLS},      {"ja3", K_TLS},		{"ja3_md5", K_TLS},
+    {"ja4", K_TLS},	 {"hello", K_TLS},    {"proto", K_RAW | K_TLS}, {"bytes", K_RAW},
 };
 
 static const char *const kind_names[] = {
@@ -425,6 +425,8 @@ static int parse_tls(struct line *l, const struct domain_registry *reg)
 {
 	json_t *hello = json_object_get(l->root, "hello");
 	int ret = parse_name(l, "sni", reg);
+	if (ret == 0)
+		ret = get_field(l, "proto", l->rec->ev.proto, sizeof(l->rec->ev.proto));
 	if (ret == 0)
 		ret = add_str_section(l, "ja3", EVP_TLS_JA3);
 	if (ret == 0)

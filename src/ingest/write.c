@@ -163,6 +163,8 @@ static void set_tls(json_t *o, const struct sinkd_event *ev)
 	const uint8_t *data;
 	size_t len;
 	set_str(o, "sni", ev->qname);
+	if (ev->proto[0] != '\0')
+		set_str(o, "proto", ev->proto);
 	set_section(o, "ja3", ev, EVP_TLS_JA3);
 	set_section(o, "ja3_md5", ev, EVP_TLS_JA3_MD5);
 	set_section(o, "ja4", ev, EVP_TLS_JA4);
