@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "classify/classify.h"
 #include "core/config.h"
 #include "domains/domains.h"
 #include "ingest/ingest.h"
@@ -16,12 +17,13 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"serve", server_cli, "run the sinkhole (DNS listeners, pipeline, store)"},
-    {"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
-    {"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
-    {"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
-    {"sim", sim_cli, "a simulated botnet with a ground truth, live or compressed (docs/sim.md)"},
-    {"ingest", ingest_cli, "FILE|-: store recorded check-ins (JSON lines) through the pipeline"},
+	{"serve", server_cli, "run the sinkhole (DNS listeners, pipeline, store)"},
+	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
+	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
+	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
+	{"rules", classify_rules_cli, "check FILE... | list [FILE...]: family rule files"},
+	{"sim", sim_cli, "a simulated botnet with a ground truth, live or compressed (docs/sim.md)"},
+	{"ingest", ingest_cli, "FILE|-: store recorded check-ins (JSON lines) through the pipeline"},
 };
 
 static void usage(FILE *out)

@@ -178,6 +178,10 @@ struct sinkd_config {
 
 	/* [pipeline] shapes_max: protocol shapes kept in memory (docs/shapes.md) */
 	unsigned shapes_max;			/* default 4096 */
+
+	/* [rules] (docs/rules.md) */
+	char rules_files[4 * CONFIG_PATH_MAX];	/* comma list of rule files, in
+						 * evaluation order ("" = no rules) */
 };
 
 /* Fill cfg with the embedded defaults. */

@@ -2,6 +2,7 @@
  * through the real pipeline into the store. */
 #include "ingest/ingest.h"
 
+#include "classify/classify.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -74,6 +75,7 @@ struct ingest_run {
 	struct domain_registry *reg;
 	struct store *store;
 	struct pipeline *pipe;
+	struct classify *classify;
 	struct ingest_record rec;
 	uint64_t lineno, lines, events, rejected, waits;
 };
@@ -152,7 +154,13 @@ static int load_domains(struct ingest_run *r)
 
 static int open_pipeline(struct ingest_run *r, const char *path)
 {
-	int ret = store_open(&r->store, path, false);
+	char err[512];
+	int ret = classify_new(&r->classify, &r->cfg, err, sizeof(err));
+	if (ret != 0) {
+		fprintf(stderr, "sinkd ingest: rules: %s\n", err);
+		return ret;
+	}
+	ret = store_open(&r->store, path, false);
 	if (ret != 0) {
 		fprintf(stderr, "sinkd ingest: cannot open store %s: %s\n", path,
 			sinkd_strerror(ret));
@@ -167,6 +175,7 @@ static int open_pipeline(struct ingest_run *r, const char *path)
 	    .every_query = r->cfg.dns_log_every_query,
 	    .dns_aggregate_max = r->cfg.dns_aggregate_max,
 	    .dns_flush_max = r->cfg.dns_flush_max,
+	    .classify = r->classify,
 	};
 	ret = pipeline_new(&r->pipe, r->store, &po);
 	if (ret == 0)
@@ -215,6 +224,7 @@ int ingest_stream(const struct sinkd_config *cfg, const char *store_path, FILE *
 	r->cfg = *cfg;
 	int ret = run_stream(r, store_path != NULL ? store_path : cfg->store_path, in, name);
 	pipeline_free(r->pipe);
+	classify_free(r->classify); /* after the pipeline: it used it */
 	store_close(r->store);
 	domains_free(r->reg);
 	free(r);

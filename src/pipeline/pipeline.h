@@ -25,6 +25,7 @@
 
 struct store;
 struct pipeline;
+struct classify;
 
 struct pipeline_options {
 	unsigned n_rings;		/* one per producer thread */
@@ -35,6 +36,8 @@ struct pipeline_options {
 	bool every_query;		/* DNS: one store row per query */
 	size_t dns_aggregate_max;	/* distinct keys in memory (0 = 1000000) */
 	size_t dns_flush_max;		/* see above (0 = 50000) */
+	struct classify *classify;	/* label rows with the family rules
+					 * (borrowed; NULL = no classification) */
 };
 
 struct pipeline_stats {

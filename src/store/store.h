@@ -72,6 +72,7 @@ struct store_filter {
 	const char *domain;		/* seized zone, or a name under it */
 	const char *ip;			/* source address */
 	const char *type;		/* "dns", "http", "tls", "raw" or a qtype name like "A" */
+	const char *family;		/* classification family ("unknown" included) */
 	size_t limit;			/* 0 = 100, at most 100000 */
 	uint64_t scan_max;		/* rows one side may examine; 0 = 2,000,000 */
 };
@@ -152,8 +153,9 @@ int store_body_get(struct store *st, const uint8_t sha256[32], uint8_t *buf, siz
 		   size_t *len);
 
 /* `sinkd events [--since T] [--until T] [--domain D] [--ip A] [--type T]
- *  [--limit N] [--format table|csv|json|jsonl] [--scan-max N] [-c FILE | --db PATH]`.
- * jsonl is the format `sinkd ingest` reads (docs/ingest.md). */
+ *  [--family F] [--limit N] [--format table|csv|json|jsonl] [--scan-max N]
+ *  [-c FILE | --db PATH]`. jsonl is the format `sinkd ingest` reads
+ * (docs/ingest.md). */
 int events_cli(int argc, char **argv);
 
 /* One domain's state for store_status_record (the domain monitor). */
