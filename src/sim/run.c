@@ -141,9 +141,10 @@ static int write_tls(struct sim_compressed *s, const struct sim_checkin *c,
 			  strlen(h->ja3.md5));
 	event_payload_add(p, EVENT_PAYLOAD_MAX, &ev.payload_len, EVP_TLS_JA4, h->ja4.ja4,
 			  strlen(h->ja4.ja4));
+	/* Not the record itself: its random, session id and key share differ
+	 * every time, and a run must be the same for a seed. */
 	event_payload_add(p, EVENT_PAYLOAD_MAX, &ev.payload_len, EVP_TLS_HELLO, h->json,
 			  strlen(h->json));
-	event_payload_add(p, EVENT_PAYLOAD_MAX, &ev.payload_len, EVP_RAW, h->record, h->record_len);
 	return ingest_write(s->out, &ev, 0);
 }
 
