@@ -278,7 +278,12 @@ int ingest_write(FILE *out, const struct sinkd_event *ev, uint64_t count)
 	json_t *o = event_json(ev, count);
 	if (o == NULL)
 		return SINKD_ENOMEM;
-	int ret = json_dumpf(o, out, JSON_COMPACT) == 0 && fputc('\n', out) != EOF ? 0 : SINKD_EIO;
+	/* One string and one write: json_dumpf writes token by token. */
+	char *text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
+	if (text == NULL)
+		return SINKD_ENOMEM;
+	int ret = fputs(text, out) != EOF && fputc('\n', out) != EOF ? 0 : SINKD_EIO;
+	free(text);
 	return ret;
 }

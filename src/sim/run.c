@@ -38,20 +38,44 @@ int sim_run(const struct sim_population *pop, const struct sim_keys *keys,
 
 /* ---- the simulator's TLS client, fingerprinted as the listener would ---- */
 
+/* What the listener would record of a ClientHello. */
+struct hello_print {
+	char sni[256];
+	char ja3[TLS_JA3_MAX];
+	char ja3_md5[33];
+	char ja4[40];
+	char json[TLS_CH_JSON_MAX];
+};
+
+#define HELLO_CACHE_SLOTS 1024 /* direct mapped by SNI */
+
 struct sim_tls_hello {
 	SSL_CTX *ctx;
 	struct tls_clienthello ch;
 	struct tls_ja3 ja3;
 	struct tls_ja4 ja4;
-	char json[TLS_CH_JSON_MAX];
 	uint8_t record[16384];
-	size_t record_len;
+	/* A handshake costs a key pair: the print depends only on the SNI. */
+	struct hello_print cache[HELLO_CACHE_SLOTS];
 };
+
+static size_t sni_slot(const char *sni)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *sni != '\0'; sni++)
+		h = (h ^ (uint8_t)*sni) * 1099511628211ull;
+	return (size_t)(h % HELLO_CACHE_SLOTS);
+}
 
 /* The ClientHello our OpenSSL client sends for sni, parsed by the same
  * code the TLS listener runs (src/tls). 0 or SINKD_EINVAL. */
-static int hello_for(struct sim_tls_hello *h, const char *sni)
+static int hello_for(struct sim_tls_hello *h, const char *sni, const struct hello_print **out)
 {
+	struct hello_print *p = &h->cache[sni_slot(sni)];
+	if (strcmp(p->sni, sni) == 0 && p->sni[0] != '\0') {
+		*out = p;
+		return 0;
+	}
 	SSL *ssl = SSL_new(h->ctx);
 	BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
 	int ret = SINKD_EINVAL;
@@ -65,12 +89,17 @@ static int hello_for(struct sim_tls_hello *h, const char *sni)
 	SSL_set_tlsext_host_name(ssl, sni);
 	SSL_connect(ssl); /* wants the server's answer: the hello is in wb */
 	int n = BIO_read(wb, h->record, sizeof(h->record));
-	if (n > 0) {
-		h->record_len = (size_t)n;
-		if (tls_clienthello_parse(h->record, h->record_len, &h->ch) == 0 &&
-		    tls_ja3(&h->ch, &h->ja3) == 0 && tls_ja4(&h->ch, &h->ja4) == 0 &&
-		    tls_clienthello_json(&h->ch, h->json, sizeof(h->json)) == 0)
-			ret = 0;
+	if (n > 0 && tls_clienthello_parse(h->record, (size_t)n, &h->ch) == 0 &&
+	    tls_ja3(&h->ch, &h->ja3) == 0 && tls_ja4(&h->ch, &h->ja4) == 0 &&
+	    tls_clienthello_json(&h->ch, p->json, sizeof(p->json)) == 0) {
+		snprintf(p->sni, sizeof(p->sni), "%s", sni);
+		memcpy(p->ja3, h->ja3.str, sizeof(p->ja3));
+		memcpy(p->ja3_md5, h->ja3.md5, sizeof(p->ja3_md5));
+		memcpy(p->ja4, h->ja4.ja4, sizeof(p->ja4));
+		*out = p;
+		ret = 0;
+	} else {
+		p->sni[0] = '\0';
 	}
 	SSL_free(ssl);
 	return ret;
@@ -129,22 +158,23 @@ static int write_tls(struct sim_compressed *s, const struct sim_checkin *c,
 				 .dst = s->dst_tls,
 				 .conn_id = s->conn_id,
 				 .payload = s->payload};
-	int ret = hello_for(h, r->qname);
+	const struct hello_print *hp;
+	int ret = hello_for(h, r->qname, &hp);
 	if (ret != 0)
 		return ret;
 	snprintf(ev.qname, sizeof(ev.qname), "%s", r->qname);
 	snprintf(ev.proto, sizeof(ev.proto), "tls");
 	uint8_t *p = s->payload;
-	event_payload_add(p, EVENT_PAYLOAD_MAX, &ev.payload_len, EVP_TLS_JA3, h->ja3.str,
-			  strlen(h->ja3.str));
-	event_payload_add(p, EVENT_PAYLOAD_MAX, &ev.payload_len, EVP_TLS_JA3_MD5, h->ja3.md5,
-			  strlen(h->ja3.md5));
-	event_payload_add(p, EVENT_PAYLOAD_MAX, &ev.payload_len, EVP_TLS_JA4, h->ja4.ja4,
-			  strlen(h->ja4.ja4));
+	event_payload_add(p, EVENT_PAYLOAD_MAX, &ev.payload_len, EVP_TLS_JA3, hp->ja3,
+			  strlen(hp->ja3));
+	event_payload_add(p, EVENT_PAYLOAD_MAX, &ev.payload_len, EVP_TLS_JA3_MD5, hp->ja3_md5,
+			  strlen(hp->ja3_md5));
+	event_payload_add(p, EVENT_PAYLOAD_MAX, &ev.payload_len, EVP_TLS_JA4, hp->ja4,
+			  strlen(hp->ja4));
 	/* Not the record itself: its random, session id and key share differ
 	 * every time, and a run must be the same for a seed. */
-	event_payload_add(p, EVENT_PAYLOAD_MAX, &ev.payload_len, EVP_TLS_HELLO, h->json,
-			  strlen(h->json));
+	event_payload_add(p, EVENT_PAYLOAD_MAX, &ev.payload_len, EVP_TLS_HELLO, hp->json,
+			  strlen(hp->json));
 	return ingest_write(s->out, &ev, 0);
 }
 
