@@ -11,17 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-const char *ingest_time_str(uint64_t ns, char *buf, size_t len)
-{
-	time_t s = (time_t)(ns / 1000000000ull);
-	struct tm tm;
-	char base[32];
-	gmtime_r(&s, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%09uZ", base, (unsigned)(ns % 1000000000ull));
-	return buf;
-}
-
 static const char *kind_name(uint8_t kind)
 {
 	switch (kind) {
