@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "classify/classify.h"
+#include "cluster/cluster.h"
 #include "core/config.h"
 #include "domains/domains.h"
 #include "ingest/ingest.h"
@@ -22,6 +25,7 @@ static const struct command commands[] = {
 	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
 	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
 	{"rules", classify_rules_cli, "check FILE... | list [FILE...]: family rule files"},
+	{"cluster", cluster_cli, "init|status: the ClickHouse cluster this node ships to"},
 	{"sim", sim_cli, "a simulated botnet with a ground truth, live or compressed (docs/sim.md)"},
 	{"ingest", ingest_cli, "FILE|-: store recorded check-ins (JSON lines) through the pipeline"},
 };
@@ -49,6 +53,10 @@ int main(int argc, char **argv)
 		printf("sinkd %s\n", SINKD_VERSION);
 		return 0;
 	}
+	/* libcurl (ClickHouse shipping) wants this before any thread starts. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (argc > 2 && strcmp(argv[1], "report") == 0 && strcmp(argv[2], "nodes") == 0)
+		return cluster_report_nodes(argc - 2, argv + 2);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

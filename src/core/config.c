@@ -21,7 +21,7 @@
 
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
-	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_DECODE, SEC_RULES, SEC_COUNT
+	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_DECODE, SEC_RULES, SEC_CLUSTER, SEC_COUNT
 };
 
 /* Parser states besides a known section. */
@@ -31,7 +31,7 @@ enum section {
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
 						     "capture", "http", "tls", "catchall", "monitor",
-						     "proxy", "decode", "rules"};
+						     "proxy", "decode", "rules", "cluster"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -167,6 +167,17 @@ static const struct key keys[] = {
 	TXT(SEC_DECODE, T_HEX, "waledac_iv", decode_waledac_iv, 0),
 
 	TXT(SEC_RULES, T_STR, "files", rules_files, 0),
+	TXT(SEC_CLUSTER, T_BOOL, "enabled", cluster_enabled, 0),
+	TXT(SEC_CLUSTER, T_STR, "node", cluster_node, 0),
+	LIST(SEC_CLUSTER, T_SERVER, "shard", cluster_shard, n_cluster_shard),
+	TXT(SEC_CLUSTER, T_STR, "cluster", cluster_name, K_NONEMPTY),
+	TXT(SEC_CLUSTER, T_STR, "database", cluster_database, K_NONEMPTY),
+	TXT(SEC_CLUSTER, T_STR, "user", cluster_user, K_NONEMPTY),
+	TXT(SEC_CLUSTER, T_STR, "password", cluster_password, 0),
+	TXT(SEC_CLUSTER, T_STR, "spool_dir", cluster_spool_dir, K_NONEMPTY),
+	NUM(SEC_CLUSTER, "spool_max_mb", cluster_spool_max_mb, 1, 1048576),
+	NUM(SEC_CLUSTER, "ship_interval_ms", cluster_ship_interval_ms, 10, 3600000),
+	NUM(SEC_CLUSTER, "timeout_ms", cluster_timeout_ms, 100, 600000),
 };
 /* clang-format on */
 
@@ -297,6 +308,13 @@ void config_defaults(struct sinkd_config *cfg)
 	cfg->n_catchall_udp = 1;
 	cfg->catchall_first_bytes = 4096;
 	cfg->catchall_timeout_ms = 5000;
+	SET_STR(cfg->cluster_name, "sinkd");
+	SET_STR(cfg->cluster_database, "sinkd");
+	SET_STR(cfg->cluster_user, "default");
+	SET_STR(cfg->cluster_spool_dir, "sinkd-spool");
+	cfg->cluster_spool_max_mb = 1024;
+	cfg->cluster_ship_interval_ms = 1000;
+	cfg->cluster_timeout_ms = 10000;
 }
 
 /* ---- error reporting ----------------------------------------------------- */

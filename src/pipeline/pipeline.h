@@ -38,6 +38,7 @@ struct pipeline_options {
 	size_t dns_flush_max;		/* see above (0 = 50000) */
 	struct classify *classify;	/* label rows with the family rules
 					 * (borrowed; NULL = no classification) */
+	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
 };
 
 struct pipeline_stats {
