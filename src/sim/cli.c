@@ -335,8 +335,17 @@ static int run_compressed(struct sim_ctx *s, FILE *out)
 	if (ret == SINKD_EINVAL)
 		fprintf(stderr, "sinkd sim: --sinkhole-ip '%s': expected an address\n", ip);
 	struct sim_sink sink = {bounded_emit, &b};
-	if (ret == 0)
+	if (ret == 0) {
 		ret = sim_run(s->pop, &s->keys, s->domains, s->n_domains, ip, &sink, s->truth);
+		if (ret == SINKD_ENOMEM)
+			fprintf(stderr,
+				"sinkd sim: out of memory: a day holds up to bots x "
+				"86400/interval check-ins (fewer --bots or a longer --interval)\n");
+		else if (ret == SINKD_EIO)
+			fprintf(stderr, "sinkd sim: write error\n");
+		else if (ret != 0)
+			fprintf(stderr, "sinkd sim: stopped: %s\n", sinkd_strerror(ret));
+	}
 	sim_compressed_free(&b.c);
 	return ret;
 }
@@ -355,9 +364,11 @@ static int run_live(struct sim_ctx *s)
 	sim_live_counts(l, &sent, &dns_ok, &failed);
 	fprintf(stderr, "sinkd sim: live: %llu check-ins sent, %llu DNS answers, %llu failures\n",
 		(unsigned long long)sent, (unsigned long long)dns_ok, (unsigned long long)failed);
-	if (ret != 0)
+	if (ret == SINKD_ENET)
 		fprintf(stderr, "sinkd sim: live: cannot reach %s (%s): is sinkd serving there?\n",
 			s->o.live, sinkd_strerror(ret));
+	else if (ret != 0)
+		fprintf(stderr, "sinkd sim: live: stopped: %s\n", sinkd_strerror(ret));
 	sim_live_free(l);
 	return ret;
 }

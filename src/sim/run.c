@@ -18,8 +18,8 @@ int sim_run(const struct sim_population *pop, const struct sim_keys *keys,
 	struct sim_request *req = malloc(sizeof(*req));
 	int ret = req == NULL ? SINKD_ENOMEM : 0;
 	for (unsigned day = 0; ret == 0 && day < pop->p.days; day++) {
-		struct sim_checkin *list;
-		size_t n;
+		struct sim_checkin *list = NULL;
+		size_t n = 0;
 		ret = sim_day_checkins(pop, day, &list, &n);
 		for (size_t i = 0; ret == 0 && i < n; i++) {
 			ret = sim_request_build(pop, keys, domains, n_domains, sinkhole_ip,
@@ -29,8 +29,7 @@ int sim_run(const struct sim_population *pop, const struct sim_keys *keys,
 			if (ret == 0)
 				sim_truth_add(truth, &list[i], req);
 		}
-		if (ret == 0 || ret == 1)
-			free(list);
+		free(list);
 	}
 	free(req);
 	return ret == 1 ? 0 : ret;
