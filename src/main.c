@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "classify/shapes.h"
 #include "core/config.h"
 #include "domains/domains.h"
 #include "server/server.h"
@@ -43,6 +44,11 @@ int main(int argc, char **argv)
 		printf("sinkd %s\n", SINKD_VERSION);
 		return 0;
 	}
+	/* Protocol discovery's subcommands (classify/shapes.h). */
+	if (argc >= 3 && strcmp(argv[1], "report") == 0 && strcmp(argv[2], "protocols") == 0)
+		return shapes_report_cli(argc - 2, argv + 2);
+	if (argc >= 3 && strcmp(argv[1], "rules") == 0 && strcmp(argv[2], "skeleton") == 0)
+		return shapes_skeleton_cli(argc - 2, argv + 2);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
