@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "classify/shapes.h"
+#include "cluster/cluster.h"
 #include "core/config.h"
 #include "domains/domains.h"
 #include "server/server.h"
@@ -19,6 +22,7 @@ static const struct command commands[] = {
 	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
 	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
 	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
+	{"cluster", cluster_cli, "init|status: the ClickHouse cluster this node ships to"},
 };
 
 static void usage(FILE *out)
@@ -44,6 +48,10 @@ int main(int argc, char **argv)
 		printf("sinkd %s\n", SINKD_VERSION);
 		return 0;
 	}
+	/* libcurl (ClickHouse shipping) wants this before any thread starts. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (argc > 2 && strcmp(argv[1], "report") == 0 && strcmp(argv[2], "nodes") == 0)
+		return cluster_report_nodes(argc - 2, argv + 2);
 	/* Protocol discovery's subcommands (classify/shapes.h). */
 	if (argc >= 3 && strcmp(argv[1], "report") == 0 && strcmp(argv[2], "protocols") == 0)
 		return shapes_report_cli(argc - 2, argv + 2);

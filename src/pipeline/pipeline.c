@@ -2,6 +2,7 @@
 
 #include "classify/shapes.h"
 #include "core/error.h"
+#include "cluster/cluster.h"
 #include "core/log.h"
 #include "pipeline/agg.h"
 #include "store/store.h"
@@ -244,6 +245,15 @@ static void write_job(struct pipeline *p, struct job *job)
 		int ret = store_write_batch(p->store, aggs + off, k, first ? job->rows : NULL,
 					    first ? job->n_rows : 0, &hook,
 					    first && job->shapes != NULL ? 1 : 0);
+		if (ret == 0 && first && job->n_rows > 0 && p->opt.cluster != NULL) {
+			size_t n_ids;
+			const int64_t *ids = store_batch_ids(p->store, &n_ids);
+			if (n_ids == job->n_rows)
+				cluster_spool(p->opt.cluster, job->rows, ids, n_ids);
+			else
+				log_err("cluster: batch of %zu rows has %zu ids: not spooled",
+					job->n_rows, n_ids);
+		}
 		if (ret == 0) {
 			stored += events;
 			atomic_fetch_add(&p->agg_rows_written, k);

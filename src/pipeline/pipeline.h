@@ -35,6 +35,7 @@ struct pipeline_options {
 	bool every_query;		/* DNS: one store row per query */
 	size_t dns_aggregate_max;	/* distinct keys in memory (0 = 1000000) */
 	size_t dns_flush_max;		/* see above (0 = 50000) */
+	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
 	unsigned shapes_max;		/* protocol shapes kept (0 = 4096; docs/shapes.md) */
 };
 

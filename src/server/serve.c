@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "dns/dns.h"
 #include "domains/domains.h"
+#include "cluster/cluster.h"
 #include "monitor/monitor.h"
 #include "net/net.h"
 #include "pipeline/pipeline.h"
@@ -34,6 +35,7 @@ struct serve {
 	struct dns_server *dns;
 	struct monitor *monitor;	/* NULL: [monitor] enabled = no */
 	struct capture *capture;
+	struct cluster *cluster;	/* NULL: [cluster] enabled = no */
 };
 
 static int load_config(const char *path, struct sinkd_config *cfg)
@@ -175,6 +177,11 @@ static int serve_run(struct serve *s)
 	ret = store_open(&s->store, s->cfg.store_path, false);
 	if (ret != 0)
 		goto fail;
+	if (s->cfg.cluster_enabled) {
+		ret = cluster_new(&s->cluster, &s->cfg);
+		if (ret != 0)
+			goto fail;
+	}
 	struct pipeline_options po = {
 		.n_rings = s->cfg.workers + s->cfg.capture_workers,
 		.ring_size = s->cfg.queue_size,
@@ -183,6 +190,7 @@ static int serve_run(struct serve *s)
 		.every_query = s->cfg.dns_log_every_query,
 		.dns_aggregate_max = s->cfg.dns_aggregate_max,
 		.dns_flush_max = s->cfg.dns_flush_max,
+		.cluster = s->cluster,
 		.shapes_max = s->cfg.shapes_max,
 	};
 	ret = pipeline_new(&s->pipe, s->store, &po);
@@ -206,6 +214,8 @@ static int serve_run(struct serve *s)
 		ret = dns_server_start(s->dns);
 	if (ret == 0)
 		ret = monitor_start(s->monitor);
+	if (ret == 0 && s->cluster != NULL)
+		ret = cluster_start(s->cluster);
 	if (ret == 0)
 		ret = capture_start(s->capture);
 	if (ret != 0)
@@ -228,6 +238,18 @@ static void serve_stop(struct serve *s)
 	}
 	if (s->pipe != NULL)
 		pipeline_stop(s->pipe);
+	if (s->cluster != NULL) {
+		cluster_stop(s->cluster); /* after the pipeline's last spool write */
+		struct cluster_stats cs;
+		cluster_stats(s->cluster, &cs);
+		log_info("cluster: %llu events spooled, %llu shipped, %llu dropped (spool full or "
+			 "refused), %llu not spooled (disk); %llu batches (%llu bytes) left in the "
+			 "spool for the next start",
+			 (unsigned long long)cs.events_spooled, (unsigned long long)cs.events_shipped,
+			 (unsigned long long)cs.events_dropped,
+			 (unsigned long long)cs.spool_write_failed, (unsigned long long)cs.spool_files,
+			 (unsigned long long)cs.spool_bytes);
+	}
 	if (s->dns != NULL && s->pipe != NULL)
 		print_totals(s);
 	capture_free(s->capture);
@@ -236,6 +258,7 @@ static void serve_stop(struct serve *s)
 	pipeline_free(s->pipe);
 	dns_rrl_free(s->rrl);
 	store_close(s->store);
+	cluster_free(s->cluster);
 }
 
 /* Connection pools are sized in the tens of thousands: lift the soft
