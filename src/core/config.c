@@ -15,10 +15,13 @@
 #ifndef SINKD_DATA_DIR
 #define SINKD_DATA_DIR "/usr/share/sinkd"
 #endif
+#ifndef SINKD_RULES_DIR
+#define SINKD_RULES_DIR SINKD_DATA_DIR "/rules"
+#endif
 
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
-	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_DECODE, SEC_COUNT
+	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_DECODE, SEC_RULES, SEC_COUNT
 };
 
 /* Parser states besides a known section. */
@@ -28,7 +31,7 @@ enum section {
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
 						     "capture", "http", "tls", "catchall", "monitor",
-						     "proxy", "cluster", "decode"};
+						     "proxy", "cluster", "decode", "rules"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -171,9 +174,10 @@ static const struct key keys[] = {
 	NUM(SEC_CLUSTER, "spool_max_mb", cluster_spool_max_mb, 1, 1048576),
 	NUM(SEC_CLUSTER, "ship_interval_ms", cluster_ship_interval_ms, 10, 3600000),
 	NUM(SEC_CLUSTER, "timeout_ms", cluster_timeout_ms, 100, 600000),
-
 	LIST(SEC_DECODE, T_KEY128, "waledac_key", decode_waledac_key, n_decode_waledac_key),
 	TXT(SEC_DECODE, T_HEX, "waledac_iv", decode_waledac_iv, 0),
+
+	TXT(SEC_RULES, T_STR, "files", rules_files, 0),
 };
 /* clang-format on */
 
@@ -262,6 +266,8 @@ void config_defaults(struct sinkd_config *cfg)
 
 	SET_STR(cfg->domains_file, SINKD_DATA_DIR "/waledac-domains.txt");
 	SET_STR(cfg->store_path, "sinkd.db");
+	SET_STR(cfg->rules_files, SINKD_RULES_DIR "/waledac.rules, " SINKD_RULES_DIR
+						  "/kelihos.rules, " SINKD_RULES_DIR "/generic.rules");
 	cfg->store_commit_interval_ms = 1000;
 	cfg->store_batch_max = 10000;
 	cfg->queue_size = 65536;

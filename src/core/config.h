@@ -185,7 +185,6 @@ struct sinkd_config {
 	unsigned cluster_spool_max_mb;	/* spool bound; oldest batches go first (1024) */
 	unsigned cluster_ship_interval_ms; /* how often the shipper looks (1000) */
 	unsigned cluster_timeout_ms;	/* one HTTP request to ClickHouse (10000) */
-
 	/* [decode] (docs/decoders.md) */
 	struct config_key128 decode_waledac_key[CONFIG_MAX_KEYS]; /* tried in order */
 	unsigned n_decode_waledac_key;		/* default none */
@@ -193,6 +192,10 @@ struct sinkd_config {
 
 	/* [pipeline] shapes_max: protocol shapes kept in memory (docs/shapes.md) */
 	unsigned shapes_max;			/* default 4096 */
+
+	/* [rules] (docs/rules.md) */
+	char rules_files[4 * CONFIG_PATH_MAX];	/* comma list of rule files, in
+						 * evaluation order ("" = no rules) */
 };
 
 /* Fill cfg with the embedded defaults. */

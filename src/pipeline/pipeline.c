@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.h"
 
+#include "classify/classify.h"
 #include "classify/shapes.h"
 #include "core/error.h"
 #include "cluster/cluster.h"
@@ -377,6 +378,8 @@ static void take(struct pipeline *p, const struct sinkd_event *ev)
 			       ev->payload_len);
 			p->payload_used += ev->payload_len;
 		}
+		if (p->opt.classify != NULL)
+			classify_event(p->opt.classify, row); /* rules, then the rule's decoder */
 		if (!dns)
 			p->row_events++;
 		shapes_observe(p->shapes, row); /* traffic no rule claimed */

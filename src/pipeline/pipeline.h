@@ -25,6 +25,7 @@
 
 struct store;
 struct pipeline;
+struct classify;
 
 struct pipeline_options {
 	unsigned n_rings;		/* one per producer thread */
@@ -36,6 +37,8 @@ struct pipeline_options {
 	size_t dns_aggregate_max;	/* distinct keys in memory (0 = 1000000) */
 	size_t dns_flush_max;		/* see above (0 = 50000) */
 	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
+	struct classify *classify;	/* label rows with the family rules
+					 * (borrowed; NULL = no classification) */
 	unsigned shapes_max;		/* protocol shapes kept (0 = 4096; docs/shapes.md) */
 };
 

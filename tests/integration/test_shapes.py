@@ -168,3 +168,29 @@ def test_raw_and_tls_shapes(sinkd_factory):
     assert tls[0]["domains"] == [ZONE]
     https = [r for r in rows if r["kind"] == "http"]
     assert len(https) == 1 and https[0]["path"] == "/"  # the request inside TLS
+
+
+def test_claimed_traffic_has_no_shape_and_skeleton_checks(sinkd_factory, tmp_path):
+    s = sinkd_factory().start()
+    for i in range(3):  # Waledac check-ins: the shipped rules claim them
+        curl(s, f"127.0.0.{70 + i}", f"http://127.0.0.1:{s.http_port}/qwxmtz.png",
+             "-H", f"Host: www.{ZONE}", "-A", "Mozilla", "-e", "Mozilla",
+             "-d", "a=QUJDREVGR0hJSktMTU5PUA&b=eHl6")
+    for i in range(2):
+        gate(s, f"127.0.0.{80 + i}", "zzkqxwvt")
+    assert s.stop() == 0
+    rows = shapes(s)
+    assert [r["path"] for r in rows] == ["/gate/{rand}.php"]
+    sk = run("rules", "skeleton", rows[0]["id"], "--store", str(s.db)).stdout
+    f = tmp_path / "shape.rules"
+    f.write_text(sk)
+    p = run("rules", "check", str(f), check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    # the new rule claims the family: its traffic labelled, no longer a shape
+    s2 = sinkd_factory(extra=f"[rules]\nfiles = {f}\n").start()
+    gate(s2, "127.0.0.90", "qqqqzzzz")
+    assert s2.stop() == 0
+    assert shapes(s2) == []
+    ev = json.loads(run("events", "--db", str(s2.db), "--type", "http", "--format",
+                        "json").stdout.splitlines()[0])
+    assert ev["family"] == f"shape-{rows[0]['id'][:8]}"
