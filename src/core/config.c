@@ -21,7 +21,7 @@
 
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
-	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_DECODE, SEC_RULES, SEC_CLUSTER, SEC_COUNT
+	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_DECODE, SEC_RULES, SEC_COUNT
 };
 
 /* Parser states besides a known section. */
@@ -31,7 +31,7 @@ enum section {
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
 						     "capture", "http", "tls", "catchall", "monitor",
-						     "proxy", "decode", "rules", "cluster"};
+						     "proxy", "cluster", "decode", "rules"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -163,10 +163,6 @@ static const struct key keys[] = {
 
 	LIST(SEC_PROXY, T_CIDR, "trusted", proxy_trusted, n_proxy_trusted),
 
-	LIST(SEC_DECODE, T_KEY128, "waledac_key", decode_waledac_key, n_decode_waledac_key),
-	TXT(SEC_DECODE, T_HEX, "waledac_iv", decode_waledac_iv, 0),
-
-	TXT(SEC_RULES, T_STR, "files", rules_files, 0),
 	TXT(SEC_CLUSTER, T_BOOL, "enabled", cluster_enabled, 0),
 	TXT(SEC_CLUSTER, T_STR, "node", cluster_node, 0),
 	LIST(SEC_CLUSTER, T_SERVER, "shard", cluster_shard, n_cluster_shard),
@@ -178,6 +174,10 @@ static const struct key keys[] = {
 	NUM(SEC_CLUSTER, "spool_max_mb", cluster_spool_max_mb, 1, 1048576),
 	NUM(SEC_CLUSTER, "ship_interval_ms", cluster_ship_interval_ms, 10, 3600000),
 	NUM(SEC_CLUSTER, "timeout_ms", cluster_timeout_ms, 100, 600000),
+	LIST(SEC_DECODE, T_KEY128, "waledac_key", decode_waledac_key, n_decode_waledac_key),
+	TXT(SEC_DECODE, T_HEX, "waledac_iv", decode_waledac_iv, 0),
+
+	TXT(SEC_RULES, T_STR, "files", rules_files, 0),
 };
 /* clang-format on */
 

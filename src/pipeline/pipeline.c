@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include "classify/classify.h"
+#include "classify/shapes.h"
 #include "core/error.h"
 #include "cluster/cluster.h"
 #include "core/log.h"
@@ -30,6 +31,7 @@ struct job {
 	uint8_t *payload;		/* their payload bytes */
 	uint64_t row_events;		/* events counted by the rows (non-DNS) */
 	struct agg *agg;		/* NULL: rows only */
+	struct shapes_batch *shapes;	/* shape deltas (NULL: none), same transaction */
 };
 
 struct pipeline {
@@ -46,6 +48,7 @@ struct pipeline {
 	struct agg *agg;
 	uint64_t pending_since_ns;	/* monotonic time of the oldest pending item */
 	struct sinkd_event scratch;	/* an expanded compact DNS record */
+	struct shapes *shapes;		/* protocol discovery (classify/shapes.h) */
 	bool pending;
 
 	/* Spares: the buffers not being filled and not being written. */
@@ -66,6 +69,7 @@ struct pipeline {
 
 	atomic_uint_least64_t events_in, events_stored, events_store_failed, batches;
 	atomic_uint_least64_t last_batch_us, agg_rows_written, writer_waits;
+	atomic_uint_least64_t shapes_n, shapes_evicted, shapes_dropped;
 };
 
 static uint64_t mono_ns(void)
@@ -104,6 +108,8 @@ int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_
 	p->spare_payload = malloc(PAYLOAD_BATCH);
 	p->agg = agg_new(p->opt.dns_aggregate_max);
 	p->spare_agg = agg_new(p->opt.dns_aggregate_max);
+	if (shapes_new(&p->shapes, p->opt.shapes_max != 0 ? p->opt.shapes_max : 4096) != 0)
+		goto fail;
 	if (p->rings == NULL || p->rows == NULL || p->spare_rows == NULL || p->agg == NULL ||
 	    p->spare_agg == NULL || p->payload == NULL || p->spare_payload == NULL)
 		goto fail;
@@ -236,8 +242,10 @@ static void write_job(struct pipeline *p, struct job *job)
 		size_t k = n_aggs - off < slice ? n_aggs - off : slice;
 		bool first = off == 0;
 		uint64_t events = agg_events(aggs + off, k) + (first ? job->row_events : 0);
-		int ret = store_write_aggs(p->store, aggs + off, k, first ? job->rows : NULL,
-					   first ? job->n_rows : 0);
+		struct store_batch_hook hook = {shapes_batch_write, job->shapes};
+		int ret = store_write_batch(p->store, aggs + off, k, first ? job->rows : NULL,
+					    first ? job->n_rows : 0, &hook,
+					    first && job->shapes != NULL ? 1 : 0);
 		if (ret == 0 && first && job->n_rows > 0 && p->opt.cluster != NULL) {
 			size_t n_ids;
 			const int64_t *ids = store_batch_ids(p->store, &n_ids);
@@ -264,6 +272,8 @@ static void write_job(struct pipeline *p, struct job *job)
 	atomic_fetch_add(&p->events_store_failed, failed);
 	if (job->agg != NULL)
 		agg_reset(job->agg);
+	shapes_batch_free(job->shapes);
+	job->shapes = NULL;
 }
 
 /* Recording runs at a lower priority than answering: on a shared core the
@@ -304,13 +314,20 @@ static void hand_over(struct pipeline *p, bool with_agg)
 {
 	if (p->n_rows == 0 && (!with_agg || agg_count(p->agg) == 0))
 		return;
+	struct shapes_batch *sb = shapes_take(p->shapes);
+	struct shapes_stats ss;
+	shapes_stats(p->shapes, &ss);
+	atomic_store(&p->shapes_n, ss.shapes);
+	atomic_store(&p->shapes_evicted, ss.evicted);
+	atomic_store(&p->shapes_dropped, ss.dropped + ss.domains_dropped);
 	pthread_mutex_lock(&p->lock);
 	if (p->job_ready)
 		atomic_fetch_add(&p->writer_waits, 1);
 	while (p->job_ready)
 		pthread_cond_wait(&p->cond, &p->lock);
 	p->job = (struct job){.rows = p->rows, .n_rows = p->n_rows, .row_events = p->row_events,
-			      .payload = p->payload, .agg = with_agg ? p->agg : NULL};
+			      .payload = p->payload, .agg = with_agg ? p->agg : NULL,
+			      .shapes = sb};
 	p->rows = p->spare_rows;
 	p->spare_rows = NULL;
 	p->payload = p->spare_payload;
@@ -365,6 +382,7 @@ static void take(struct pipeline *p, const struct sinkd_event *ev)
 			classify_event(p->opt.classify, row); /* rules, then the rule's decoder */
 		if (!dns)
 			p->row_events++;
+		shapes_observe(p->shapes, row); /* traffic no rule claimed */
 		if (p->n_rows == p->opt.batch_max)
 			hand_over(p, agg_count(p->agg) <= p->opt.dns_flush_max);
 	}
@@ -480,6 +498,7 @@ void pipeline_free(struct pipeline *p)
 	free(p->spare_payload);
 	agg_free(p->agg);
 	agg_free(p->spare_agg);
+	shapes_free(p->shapes);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	free(p);
@@ -495,4 +514,7 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 	out->last_batch_us = atomic_load(&mp->last_batch_us);
 	out->agg_rows_written = atomic_load(&mp->agg_rows_written);
 	out->writer_waits = atomic_load(&mp->writer_waits);
+	out->shapes = atomic_load(&mp->shapes_n);
+	out->shapes_evicted = atomic_load(&mp->shapes_evicted);
+	out->shapes_dropped = atomic_load(&mp->shapes_dropped);
 }

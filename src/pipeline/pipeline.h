@@ -36,9 +36,10 @@ struct pipeline_options {
 	bool every_query;		/* DNS: one store row per query */
 	size_t dns_aggregate_max;	/* distinct keys in memory (0 = 1000000) */
 	size_t dns_flush_max;		/* see above (0 = 50000) */
+	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
 	struct classify *classify;	/* label rows with the family rules
 					 * (borrowed; NULL = no classification) */
-	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
+	unsigned shapes_max;		/* protocol shapes kept (0 = 4096; docs/shapes.md) */
 };
 
 struct pipeline_stats {
@@ -49,6 +50,7 @@ struct pipeline_stats {
 	uint64_t last_batch_us;		/* duration of the last commit */
 	uint64_t agg_rows_written;	/* DNS aggregate keys written */
 	uint64_t writer_waits;		/* hand-overs that waited for the writer */
+	uint64_t shapes, shapes_evicted, shapes_dropped; /* protocol discovery */
 };
 
 /* Create the rings; the store handle is borrowed (caller closes it after

@@ -36,8 +36,8 @@ struct serve {
 	struct dns_server *dns;
 	struct monitor *monitor;	/* NULL: [monitor] enabled = no */
 	struct capture *capture;
-	struct classify *classify;	/* family rules + decoders */
 	struct cluster *cluster;	/* NULL: [cluster] enabled = no */
+	struct classify *classify;	/* family rules + decoders */
 };
 
 static int load_config(const char *path, struct sinkd_config *cfg)
@@ -227,8 +227,9 @@ static int serve_run(struct serve *s)
 		.every_query = s->cfg.dns_log_every_query,
 		.dns_aggregate_max = s->cfg.dns_aggregate_max,
 		.dns_flush_max = s->cfg.dns_flush_max,
-		.classify = s->classify,
 		.cluster = s->cluster,
+		.classify = s->classify,
+		.shapes_max = s->cfg.shapes_max,
 	};
 	ret = pipeline_new(&s->pipe, s->store, &po);
 	if (ret == 0)
@@ -295,8 +296,8 @@ static void serve_stop(struct serve *s)
 	pipeline_free(s->pipe);
 	dns_rrl_free(s->rrl);
 	store_close(s->store);
-	classify_free(s->classify); /* after the pipeline: it used it */
 	cluster_free(s->cluster);
+	classify_free(s->classify); /* after the pipeline: it used it */
 }
 
 /* Connection pools are sized in the tens of thousands: lift the soft
