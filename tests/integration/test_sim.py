@@ -109,6 +109,13 @@ def test_compressed_run_matches_truth(tmp_path):
     # Countries and ASNs of the truth come from the real tables.
     assert all(d["asn"] > 0 for b in truth["bots"] for d in b["days"])
 
+    # The unruled family shows up as protocol shapes: every one of its
+    # check-ins under the path template of its protocol.
+    shapes = json.loads(run("report", "protocols", "--store", str(db), "--format", "json").stdout)
+    unknown = [x for x in shapes if x["method"] == "POST" and x["path"] == "/api/{hex}/ping"]
+    assert unknown and all("content-type" in x["headers"] for x in unknown)
+    assert sum(x["count"] for x in unknown) == truth_tally(truth)[("unknown", "")]
+
 
 def test_sim_is_deterministic_and_bounded(tmp_path):
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
