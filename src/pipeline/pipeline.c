@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include "classify/classify.h"
+#include "classify/shapes.h"
 #include "core/error.h"
 #include "cluster/cluster.h"
 #include "core/log.h"
@@ -32,7 +33,8 @@ struct job {
 	uint8_t *payload;		/* their payload bytes */
 	uint64_t row_events;		/* events counted by the rows (non-DNS) */
 	struct agg *agg;		/* NULL: rows only */
-	struct stats_batch *stats;	/* rollup cells, NULL: none */
+	struct shapes_batch *shapes;	/* shape deltas (NULL: none), same transaction */
+	struct stats_batch *stats;	/* rollup cells (NULL: none), same transaction */
 };
 
 struct pipeline {
@@ -49,9 +51,10 @@ struct pipeline {
 	struct agg *agg;
 	uint64_t pending_since_ns;	/* monotonic time of the oldest pending item */
 	struct sinkd_event scratch;	/* an expanded compact DNS record */
-	bool pending;
-	struct enrich *enrich;		/* NULL: no enrichment */
+	struct shapes *shapes;		/* protocol discovery (classify/shapes.h) */
+	struct enrich *enrich;		/* country, ASN (NULL: no enrichment) */
 	struct stats_hook *stats;	/* hourly rollups */
+	bool pending;
 
 	/* Spares: the buffers not being filled and not being written. */
 	struct sinkd_event *spare_rows;
@@ -71,6 +74,7 @@ struct pipeline {
 
 	atomic_uint_least64_t events_in, events_stored, events_store_failed, batches;
 	atomic_uint_least64_t last_batch_us, agg_rows_written, writer_waits;
+	atomic_uint_least64_t shapes_n, shapes_evicted, shapes_dropped;
 };
 
 static uint64_t mono_ns(void)
@@ -109,6 +113,8 @@ int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_
 	p->spare_payload = malloc(PAYLOAD_BATCH);
 	p->agg = agg_new(p->opt.dns_aggregate_max);
 	p->spare_agg = agg_new(p->opt.dns_aggregate_max);
+	if (shapes_new(&p->shapes, p->opt.shapes_max != 0 ? p->opt.shapes_max : 4096) != 0)
+		goto fail;
 	if (p->rings == NULL || p->rows == NULL || p->spare_rows == NULL || p->agg == NULL ||
 	    p->spare_agg == NULL || p->payload == NULL || p->spare_payload == NULL)
 		goto fail;
@@ -246,11 +252,15 @@ static void write_job(struct pipeline *p, struct job *job)
 	for (size_t off = 0; off < n_aggs || off == 0; off += slice) {
 		size_t k = n_aggs - off < slice ? n_aggs - off : slice;
 		bool first = off == 0;
-		if (first && job->stats != NULL)
-			stats_batch_prepare(p->stats, job->stats, p->store);
 		uint64_t events = agg_events(aggs + off, k) + (first ? job->row_events : 0);
-		int ret = store_write_aggs(p->store, aggs + off, k, first ? job->rows : NULL,
-					   first ? job->n_rows : 0);
+		struct store_batch_hook hooks[2];
+		size_t n_hooks = 0;
+		if (first && job->shapes != NULL)
+			hooks[n_hooks++] = (struct store_batch_hook){shapes_batch_write, job->shapes};
+		if (first && job->stats != NULL)
+			hooks[n_hooks++] = (struct store_batch_hook){stats_batch_write, job->stats};
+		int ret = store_write_batch(p->store, aggs + off, k, first ? job->rows : NULL,
+					    first ? job->n_rows : 0, hooks, n_hooks);
 		if (ret == 0 && first && job->n_rows > 0 && p->opt.cluster != NULL) {
 			size_t n_ids;
 			const int64_t *ids = store_batch_ids(p->store, &n_ids);
@@ -272,13 +282,15 @@ static void write_job(struct pipeline *p, struct job *job)
 		if (slice == 0)
 			break;
 	}
-	if (job->stats != NULL)
-		stats_batch_done(job->stats);
 	atomic_store(&p->last_batch_us, (mono_ns() - t0) / 1000);
 	atomic_fetch_add(&p->events_stored, stored);
 	atomic_fetch_add(&p->events_store_failed, failed);
 	if (job->agg != NULL)
 		agg_reset(job->agg);
+	shapes_batch_free(job->shapes);
+	job->shapes = NULL;
+	if (job->stats != NULL)
+		stats_batch_done(job->stats);
 }
 
 /* Recording runs at a lower priority than answering: on a shared core the
@@ -321,6 +333,12 @@ static void hand_over(struct pipeline *p, bool with_agg)
 	if (p->n_rows == 0 && (!with_agg || agg_count(p->agg) == 0) &&
 	    !stats_hook_pending(p->stats) && !final)
 		return;
+	struct shapes_batch *sb = shapes_take(p->shapes);
+	struct shapes_stats ss;
+	shapes_stats(p->shapes, &ss);
+	atomic_store(&p->shapes_n, ss.shapes);
+	atomic_store(&p->shapes_evicted, ss.evicted);
+	atomic_store(&p->shapes_dropped, ss.dropped + ss.domains_dropped);
 	pthread_mutex_lock(&p->lock);
 	if (p->job_ready)
 		atomic_fetch_add(&p->writer_waits, 1);
@@ -328,7 +346,7 @@ static void hand_over(struct pipeline *p, bool with_agg)
 		pthread_cond_wait(&p->cond, &p->lock);
 	p->job = (struct job){.rows = p->rows, .n_rows = p->n_rows, .row_events = p->row_events,
 			      .payload = p->payload, .agg = with_agg ? p->agg : NULL,
-			      .stats = stats_hook_detach(p->stats, final)};
+			      .shapes = sb, .stats = stats_hook_detach(p->stats, final)};
 	p->rows = p->spare_rows;
 	p->spare_rows = NULL;
 	p->payload = p->spare_payload;
@@ -386,6 +404,7 @@ static void take(struct pipeline *p, struct sinkd_event *ev)
 		counted = row; /* read-only from here: safe even once handed over */
 		if (!dns)
 			p->row_events++;
+		shapes_observe(p->shapes, row); /* traffic no rule claimed */
 		if (p->n_rows == p->opt.batch_max)
 			hand_over(p, agg_count(p->agg) <= p->opt.dns_flush_max);
 	}
@@ -505,6 +524,7 @@ void pipeline_free(struct pipeline *p)
 	free(p->spare_payload);
 	agg_free(p->agg);
 	agg_free(p->spare_agg);
+	shapes_free(p->shapes);
 	enrich_close(p->enrich);
 	stats_hook_free(p->stats);
 	pthread_mutex_destroy(&p->lock);
@@ -522,4 +542,7 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 	out->last_batch_us = atomic_load(&mp->last_batch_us);
 	out->agg_rows_written = atomic_load(&mp->agg_rows_written);
 	out->writer_waits = atomic_load(&mp->writer_waits);
+	out->shapes = atomic_load(&mp->shapes_n);
+	out->shapes_evicted = atomic_load(&mp->shapes_evicted);
+	out->shapes_dropped = atomic_load(&mp->shapes_dropped);
 }

@@ -42,6 +42,7 @@ struct pipeline_options {
 	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
 	struct classify *classify;	/* label rows with the family rules
 					 * (borrowed; NULL = no classification) */
+	unsigned shapes_max;		/* protocol shapes kept (0 = 4096; docs/shapes.md) */
 };
 
 struct pipeline_stats {
@@ -52,6 +53,7 @@ struct pipeline_stats {
 	uint64_t last_batch_us;		/* duration of the last commit */
 	uint64_t agg_rows_written;	/* DNS aggregate keys written */
 	uint64_t writer_waits;		/* hand-overs that waited for the writer */
+	uint64_t shapes, shapes_evicted, shapes_dropped; /* protocol discovery */
 };
 
 /* Create the rings; the store handle is borrowed (caller closes it after

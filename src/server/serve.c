@@ -230,6 +230,7 @@ static int serve_run(struct serve *s)
 		.cfg = &s->cfg,
 		.cluster = s->cluster,
 		.classify = s->classify,
+		.shapes_max = s->cfg.shapes_max,
 	};
 	ret = pipeline_new(&s->pipe, s->store, &po);
 	if (ret == 0)

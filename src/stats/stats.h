@@ -243,9 +243,11 @@ bool stats_hook_nearly_full(const struct stats_hook *h);
  * snapshot of the seen filter) for the job; NULL when there is nothing. */
 struct stats_batch *stats_hook_detach(struct stats_hook *h, bool final);
 
-/* Writer thread: hand the batch to st for its next store_write_aggs call;
- * after that call, stats_batch_done empties the table for reuse. */
-void stats_batch_prepare(struct stats_hook *h, struct stats_batch *b, struct store *st);
+/* Writer thread: the store_write_batch hook (ctx = the batch) writing the
+ * cells and the seen snapshot in the batch's transaction; after the
+ * write, stats_batch_done empties the table for reuse. 0, SINKD_ENOMEM or
+ * SINKD_ESTORE (the batch rolls back with its events). */
+int stats_batch_write(struct store *st, void *ctx);
 void stats_batch_done(struct stats_batch *b);
 
 /* Events missing from a sketch or whole cells lost to out-of-memory. */
