@@ -140,11 +140,10 @@ static void count_cell(struct report_group *g, const struct stats_cell *c)
 	g->events += c->events;
 	g->id_events += c->id_events;
 	g->new_sources += c->new_sources;
-	if (c->hour < g->first_hour)
-		g->first_hour = c->hour;
-	if (c->hour > g->last_hour)
-		g->last_hour = c->hour;
-	g->hours_mask |= 1u << (c->hour % 86400 / 3600);
+	if (c->first_hour < g->first_hour)
+		g->first_hour = c->first_hour;
+	if (c->last_hour > g->last_hour)
+		g->last_hour = c->last_hour;
 	if (g->asn == 0 && c->asn != 0) {
 		g->asn = c->asn;
 		snprintf(g->org, sizeof(g->org), "%s", c->asn_org != NULL ? c->asn_org : "");
@@ -225,7 +224,8 @@ static int on_raw(const struct sinkd_event *ev, uint64_t count, bool aggregate, 
 		return 0;
 	uint64_t hs[STATS_N_SKETCHES];
 	bool has_id = stats_event_hashes(ev, hs);
-	struct stats_cell c = {.hour = (uint32_t)(ev->ts_ns / 1000000000ull / 3600 * 3600),
+	uint32_t hour = (uint32_t)(ev->ts_ns / 1000000000ull / 3600 * 3600);
+	struct stats_cell c = {.hour = hour, .first_hour = hour, .last_hour = hour,
 			       .family = ev->family,
 			       .domain = ev->zone,
 			       .country = ev->country,
@@ -256,6 +256,36 @@ static int on_raw(const struct sinkd_event *ev, uint64_t count, bool aggregate, 
 	return 0;
 }
 
+/* Cells carry the ASN only: each ASN group gets its organisation, one
+ * store lookup per distinct ASN (a small cache in front). */
+static int name_asns(struct store *st, struct report_agg *a)
+{
+	enum { SLOTS = 8192 };
+	struct {
+		uint32_t asn;
+		uint32_t group; /* a group already named */
+	} *cache = calloc(SLOTS, sizeof(*cache));
+	if (cache == NULL)
+		return SINKD_ENOMEM;
+	int ret = 0;
+	for (size_t j = 0; j < a->n && ret == 0; j++) {
+		struct report_group *g = &a->groups[j];
+		if (g->asn == 0 || g->org[0] != '\0')
+			continue;
+		size_t k = (g->asn * 2654435761u) % SLOTS;
+		if (cache[k].asn == g->asn) {
+			memcpy(g->org, a->groups[cache[k].group].org, sizeof(g->org));
+			continue;
+		}
+		if (store_asn_org(st, g->asn, g->org, sizeof(g->org)) == SINKD_ESTORE)
+			ret = SINKD_ESTORE;
+		cache[k].asn = g->asn;
+		cache[k].group = (uint32_t)j;
+	}
+	free(cache);
+	return ret;
+}
+
 int report_feed(struct store *st, const struct report_filter *f, const struct report_options *o,
 		struct report_agg **aggs, size_t n)
 {
@@ -267,22 +297,13 @@ int report_feed(struct store *st, const struct report_filter *f, const struct re
 			return ret;
 		ret = store_raw_scan(st, 0, f->until_ns, on_raw, &fd);
 		stats_seen_free(fd.seen);
-		/* Raw rows carry the ASN only: names as the rollups have them. */
-		for (size_t i = 0; i < n && ret == 0; i++) {
-			for (size_t j = 0; j < aggs[i]->n; j++) {
-				struct report_group *g = &aggs[i]->groups[j];
-				if (g->asn != 0 && g->org[0] == '\0' &&
-				    store_asn_org(st, g->asn, g->org, sizeof(g->org)) ==
-					SINKD_ESTORE)
-					ret = SINKD_ESTORE;
-			}
-		}
 	} else {
 		unsigned sketches = 0;
-		bool need_dns = false;
+		bool need_dns = false, hourly = false;
 		for (size_t i = 0; i < n; i++) {
 			sketches |= aggs[i]->sketches;
 			need_dns |= !aggs[i]->no_dns;
+			hourly |= aggs[i]->dim == DIM_HOUR;
 		}
 		struct store_rollup_filter rf = {.since_ns = f->since_ns,
 						 .until_ns = f->until_ns,
@@ -291,8 +312,13 @@ int report_feed(struct store *st, const struct report_filter *f, const struct re
 						 .country = f->country,
 						 .asn = f->asn,
 						 .no_dns = !need_dns,
+						 .hourly = hourly,
 						 .sketches = sketches};
 		ret = store_rollup_scan(st, &rf, on_cell, &fd);
+	}
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		if (aggs[i]->dim == DIM_ASN)
+			ret = name_asns(st, aggs[i]);
 	}
 	if (fd.progress && fd.rows >= 0x4000)
 		fprintf(stderr, "\r%60s\r", "");

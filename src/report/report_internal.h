@@ -26,7 +26,6 @@ struct report_group {
 	char org[96];
 	uint32_t t; /* bucket start (DIM_HOUR / DIM_DAY, or the second dim DAY) */
 	uint32_t first_hour, last_hour;
-	uint32_t hours_mask; /* hours of the day seen (day groups) */
 	uint64_t events, id_events, new_sources;
 	struct hll sk[STATS_N_SKETCHES];
 	double count[STATS_N_SKETCHES]; /* cached estimates, valid when counted */

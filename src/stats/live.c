@@ -258,6 +258,8 @@ int stats_live_cells(struct stats_live *l, const struct stats_cell **cells, size
 		struct live_cell *c = &l->cells[i];
 		struct stats_cell *o = &l->out[i];
 		*o = (struct stats_cell){.hour = c->hour,
+					 .first_hour = c->hour,
+					 .last_hour = c->hour,
 					 .family = c->family,
 					 .domain = c->domain,
 					 .country = c->country,

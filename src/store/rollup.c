@@ -28,6 +28,21 @@ static const char sql_upsert[] =
     " id_sources = sinkd_hll_merge(id_sources, excluded.id_sources),"
     " pairs = sinkd_hll_merge(pairs, excluded.pairs)";
 
+static const char sql_upsert_day[] =
+    "INSERT INTO rollup_day(day, family, domain, country, asn, transport, first_hour,"
+    " last_hour, events, id_events, new_sources, sources, nets, bots, id_sources, pairs)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " ON CONFLICT(day, family, domain, country, asn, transport) DO UPDATE SET"
+    " first_hour = min(first_hour, excluded.first_hour),"
+    " last_hour = max(last_hour, excluded.last_hour),"
+    " events = events + excluded.events, id_events = id_events + excluded.id_events,"
+    " new_sources = new_sources + excluded.new_sources,"
+    " sources = sinkd_hll_merge(sources, excluded.sources),"
+    " nets = sinkd_hll_merge(nets, excluded.nets),"
+    " bots = sinkd_hll_merge(bots, excluded.bots),"
+    " id_sources = sinkd_hll_merge(id_sources, excluded.id_sources),"
+    " pairs = sinkd_hll_merge(pairs, excluded.pairs)";
+
 static const char sql_asn_name[] =
     "INSERT INTO asn_names(asn, org) VALUES (?, ?) ON CONFLICT(asn) DO UPDATE SET"
     " org = excluded.org WHERE org <> excluded.org";
@@ -88,6 +103,7 @@ int store_rollup_register(struct store *st)
 void store_rollup_close(struct store *st)
 {
 	sqlite3_finalize(st->rollup.upsert);
+	sqlite3_finalize(st->rollup.upsert_day);
 	sqlite3_finalize(st->rollup.asn_name);
 	sqlite3_finalize(st->rollup.seen);
 	memset(&st->rollup, 0, sizeof(st->rollup));
@@ -120,6 +136,24 @@ static int upsert_cell(struct store *st, const struct stats_cell *c)
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return store_sql_error(st, "upsert rollup_hour");
+	s = st->rollup.upsert_day;
+	sqlite3_bind_int64(s, 1, c->hour / 86400 * 86400);
+	sqlite3_bind_text(s, 2, c->family, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, c->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, c->country, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, c->asn);
+	sqlite3_bind_text(s, 6, c->transport, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, c->hour);
+	sqlite3_bind_int64(s, 8, c->hour);
+	sqlite3_bind_int64(s, 9, (int64_t)c->events);
+	sqlite3_bind_int64(s, 10, (int64_t)c->id_events);
+	sqlite3_bind_int64(s, 11, (int64_t)c->new_sources);
+	for (int k = 0; k < STATS_N_SKETCHES; k++)
+		bind_sketch(s, 12 + k, c->sketch[k], c->sketch_len[k]);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_sql_error(st, "upsert rollup_day");
 	if (c->asn == 0 || c->asn_org[0] == '\0')
 		return 0;
 	s = st->rollup.asn_name;
@@ -136,6 +170,7 @@ static int prepare(struct store *st)
 	if (r->upsert != NULL)
 		return 0;
 	if (store_prepare(st, sql_upsert, &r->upsert) != 0 ||
+	    store_prepare(st, sql_upsert_day, &r->upsert_day) != 0 ||
 	    store_prepare(st, sql_asn_name, &r->asn_name) != 0 ||
 	    store_prepare(st, sql_seen, &r->seen) != 0)
 		return SINKD_ESTORE;
@@ -187,16 +222,24 @@ int store_seen_load(struct store *st, uint8_t *bits, size_t len)
 
 int store_rollup_clear(struct store *st, uint64_t since_ns, uint64_t until_ns)
 {
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM rollup_hour WHERE hour >= ? AND hour < ?", -1,
-			       &s, NULL) != SQLITE_OK)
-		return store_sql_error(st, "clear rollups");
-	sqlite3_bind_int64(s, 1, (int64_t)(since_ns / 1000000000ull / 3600 * 3600));
-	sqlite3_bind_int64(s, 2, until_ns == 0 ? INT64_MAX : (int64_t)(until_ns / 1000000000ull));
-	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_sql_error(st, "clear rollups");
+	static const char *const sql[] = {"DELETE FROM rollup_hour WHERE hour >= ?1 AND hour < ?2",
+					  "DELETE FROM rollup_day WHERE day >= ?1 AND day < ?2"};
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *s = NULL;
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK)
+			return store_sql_error(st, "clear rollups");
+		/* Days are cleared whole: a day any part of the range touches. */
+		uint64_t unit = i == 0 ? 3600 : 86400;
+		sqlite3_bind_int64(s, 1, (int64_t)(since_ns / 1000000000ull / unit * unit));
+		sqlite3_bind_int64(s, 2,
+				   until_ns == 0 ? INT64_MAX
+						 : (int64_t)((until_ns / 1000000000ull + unit - 1) /
+							     unit * unit));
+		int rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			return store_sql_error(st, "clear rollups");
+	}
 	if (since_ns == 0 && until_ns == 0 &&
 	    sqlite3_exec(st->db, "DELETE FROM stats_state WHERE name = 'seen_filter'", NULL, NULL,
 			 NULL) != SQLITE_OK)

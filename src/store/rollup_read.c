@@ -38,61 +38,61 @@ static void where_bind(const struct where *w, sqlite3_stmt *s, int first)
 	}
 }
 
-static uint32_t hour_of(uint64_t ns) { return (uint32_t)(ns / 1000000000ull / 3600 * 3600); }
-
-int store_rollup_scan(struct store *st, const struct store_rollup_filter *f, store_rollup_cb cb,
-		      void *ctx)
+/* One statement over one table and time range. */
+static int scan_range(struct store *st, const struct store_rollup_filter *f, bool day,
+		      int64_t lo, int64_t hi, store_rollup_cb cb, void *ctx)
 {
 	struct where w = {.len = 0};
 	char sql[2048];
 	if (f->family != NULL)
-		where_add(&w, "r.family = ?", f->family, 0, false);
+		where_add(&w, "family = ?", f->family, 0, false);
 	if (f->domain != NULL)
-		where_add(&w, "r.domain = ?", f->domain, 0, false);
+		where_add(&w, "domain = ?", f->domain, 0, false);
 	if (f->country != NULL)
-		where_add(&w, "r.country = ?", f->country, 0, false);
+		where_add(&w, "country = ?", f->country, 0, false);
 	if (f->transport != NULL)
-		where_add(&w, "r.transport = ?", f->transport, 0, false);
+		where_add(&w, "transport = ?", f->transport, 0, false);
 	if (f->asn != 0)
-		where_add(&w, "r.asn = ?", NULL, f->asn, true);
+		where_add(&w, "asn = ?", NULL, f->asn, true);
 	if (f->no_dns)
 		w.len += (size_t)snprintf(w.sql + w.len, sizeof(w.sql) - w.len,
-					  " AND r.transport <> 'dns'");
+					  " AND transport <> 'dns'");
 	/* Sketch columns not asked for are read as NULL. */
 	char cols[256];
 	size_t cl = 0;
 	for (int k = 0; k < STATS_N_SKETCHES; k++)
 		cl += (size_t)snprintf(cols + cl, sizeof(cols) - cl, ", %s%s",
-				       (f->sketches & (1u << k)) ? "r." : "NULL AS ",
+				       (f->sketches & (1u << k)) ? "" : "NULL AS ",
 				       stats_sketch_names[k]);
+	const char *t = day ? "day" : "hour";
 	snprintf(sql, sizeof(sql),
-		 "SELECT r.hour, r.family, r.domain, r.country, r.asn, COALESCE(a.org, ''),"
-		 " r.transport, r.events, r.id_events, r.new_sources%s"
-		 " FROM rollup_hour r LEFT JOIN asn_names a ON a.asn = r.asn"
-		 " WHERE r.hour >= ?1 AND r.hour < ?2%s ORDER BY r.hour",
-		 cols, w.sql);
+		 "SELECT %s, %s, %s, family, domain, country, asn, transport, events, id_events,"
+		 " new_sources%s FROM rollup_%s WHERE %s >= ?1 AND %s < ?2%s",
+		 t, day ? "first_hour" : "hour", day ? "last_hour" : "hour", cols, t, t, t, w.sql);
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return store_sql_error(st, "scan rollups");
-	sqlite3_bind_int64(s, 1, hour_of(f->since_ns));
-	sqlite3_bind_int64(
-	    s, 2, f->until_ns == 0 ? INT64_MAX : (int64_t)((f->until_ns - 1) / 1000000000ull) + 1);
+	sqlite3_bind_int64(s, 1, lo);
+	sqlite3_bind_int64(s, 2, hi);
 	where_bind(&w, s, 3);
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct stats_cell c = {.hour = (uint32_t)sqlite3_column_int64(s, 0),
-				       .family = (const char *)sqlite3_column_text(s, 1),
-				       .domain = (const char *)sqlite3_column_text(s, 2),
-				       .country = (const char *)sqlite3_column_text(s, 3),
-				       .asn = (uint32_t)sqlite3_column_int64(s, 4),
-				       .asn_org = (const char *)sqlite3_column_text(s, 5),
-				       .transport = (const char *)sqlite3_column_text(s, 6),
-				       .events = (uint64_t)sqlite3_column_int64(s, 7),
-				       .id_events = (uint64_t)sqlite3_column_int64(s, 8),
-				       .new_sources = (uint64_t)sqlite3_column_int64(s, 9)};
+		struct stats_cell c = {
+		    .hour = (uint32_t)sqlite3_column_int64(s, 0),
+		    .first_hour = (uint32_t)sqlite3_column_int64(s, 1),
+		    .last_hour = (uint32_t)sqlite3_column_int64(s, 2),
+		    .family = (const char *)sqlite3_column_text(s, 3),
+		    .domain = (const char *)sqlite3_column_text(s, 4),
+		    .country = (const char *)sqlite3_column_text(s, 5),
+		    .asn = (uint32_t)sqlite3_column_int64(s, 6),
+		    .asn_org = "",
+		    .transport = (const char *)sqlite3_column_text(s, 7),
+		    .events = (uint64_t)sqlite3_column_int64(s, 8),
+		    .id_events = (uint64_t)sqlite3_column_int64(s, 9),
+		    .new_sources = (uint64_t)sqlite3_column_int64(s, 10)};
 		for (int k = 0; k < STATS_N_SKETCHES; k++) {
-			c.sketch[k] = sqlite3_column_blob(s, 10 + k);
-			c.sketch_len[k] = (size_t)sqlite3_column_bytes(s, 10 + k);
+			c.sketch[k] = sqlite3_column_blob(s, 11 + k);
+			c.sketch_len[k] = (size_t)sqlite3_column_bytes(s, 11 + k);
 		}
 		if ((ret = cb(&c, ctx)) != 0)
 			break;
@@ -100,6 +100,30 @@ int store_rollup_scan(struct store *st, const struct store_rollup_filter *f, sto
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = store_sql_error(st, "scan rollups");
 	sqlite3_finalize(s);
+	return ret;
+}
+
+int store_rollup_scan(struct store *st, const struct store_rollup_filter *f, store_rollup_cb cb,
+		      void *ctx)
+{
+	/* Hours overlapping [since, until). */
+	int64_t lo = (int64_t)(f->since_ns / 1000000000ull / 3600 * 3600);
+	int64_t hi = f->until_ns == 0 ? INT64_MAX
+				      : (int64_t)((f->until_ns - 1) / 1000000000ull) + 1;
+	if (f->hourly)
+		return scan_range(st, f, false, lo, hi, cb, ctx);
+	/* Whole days inside the range from rollup_day, the edges by the hour. */
+	int64_t day_lo = (lo + 86399) / 86400 * 86400;
+	int64_t day_hi = hi == INT64_MAX ? INT64_MAX : hi / 86400 * 86400;
+	if (day_lo >= day_hi)
+		return scan_range(st, f, false, lo, hi, cb, ctx);
+	int ret = 0;
+	if (lo < day_lo)
+		ret = scan_range(st, f, false, lo, day_lo, cb, ctx);
+	if (ret == 0)
+		ret = scan_range(st, f, true, day_lo, day_hi, cb, ctx);
+	if (ret == 0 && day_hi < hi)
+		ret = scan_range(st, f, false, day_hi, hi, cb, ctx);
 	return ret;
 }
 

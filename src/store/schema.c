@@ -355,8 +355,9 @@ static const char sql_shapes[] =
 
 /* Version 8 (population; numbered after labels 5, shapes 6 and evidence
  * 7 once those are merged): hourly rollups with serialised distinct-count
- * sketches (src/stats, docs/population.md), the organisation name of
- * each ASN seen, and the persisted "seen before" filter. Keys are text:
+ * sketches (src/stats, docs/population.md), the same merged per day (what
+ * reports over whole days read), the organisation name of each ASN seen,
+ * and the persisted "seen before" filter. Keys are text:
  * a rollup row stands for many events, so lookup tables save little. */
 static const char sql_rollups[] =
     "CREATE TABLE rollup_hour ("
@@ -371,6 +372,21 @@ static const char sql_rollups[] =
     " new_sources INTEGER NOT NULL,"
     " sources BLOB, nets BLOB, bots BLOB, id_sources BLOB, pairs BLOB,"
     " PRIMARY KEY (hour, family, domain, country, asn, transport)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE rollup_day ("
+    " day INTEGER NOT NULL,"
+    " family TEXT NOT NULL,"
+    " domain TEXT NOT NULL,"
+    " country TEXT NOT NULL,"
+    " asn INTEGER NOT NULL,"
+    " transport TEXT NOT NULL,"
+    " first_hour INTEGER NOT NULL,"
+    " last_hour INTEGER NOT NULL,"
+    " events INTEGER NOT NULL,"
+    " id_events INTEGER NOT NULL,"
+    " new_sources INTEGER NOT NULL,"
+    " sources BLOB, nets BLOB, bots BLOB, id_sources BLOB, pairs BLOB,"
+    " PRIMARY KEY (day, family, domain, country, asn, transport)"
     ") WITHOUT ROWID;"
     "CREATE TABLE asn_names (asn INTEGER PRIMARY KEY, org TEXT NOT NULL);"
     "CREATE TABLE stats_state (name TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;";

@@ -227,11 +227,15 @@ struct store_rollup_filter {
 	const char *family, *domain, *country, *transport;
 	uint32_t asn;
 	bool no_dns;		/* leave out transport "dns" (resolvers, not bots) */
+	bool hourly;		/* hour rows only (else whole days come from rollup_day) */
 	unsigned sketches;	/* 1 << enum stats_sketch for each sketch to read */
 };
 
-/* Called per cell, in hour order; the cell (strings, sketches) is valid
- * during the call only. Non-zero stops the scan and is returned. */
+/* Called per cell: hour rows, and (unless hourly) day rows for the whole
+ * days inside the range (hour = the day's start, first_hour/last_hour
+ * the hours with events), in no particular order; asn_org is "" (see
+ * store_asn_org). The cell is valid during the call only. Non-zero stops
+ * the scan and is returned. */
 typedef int (*store_rollup_cb)(const struct stats_cell *cell, void *ctx);
 int store_rollup_scan(struct store *st, const struct store_rollup_filter *f, store_rollup_cb cb,
 		      void *ctx);

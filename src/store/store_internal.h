@@ -127,7 +127,7 @@ struct store_capture {
 
 /* Statements of the rollup writer (rollup.c), prepared on first use. */
 struct store_rollup {
-	sqlite3_stmt *upsert, *asn_name, *seen;
+	sqlite3_stmt *upsert, *upsert_day, *asn_name, *seen;
 };
 
 struct store {
