@@ -50,9 +50,8 @@ struct bot {
 	bool nat;
 };
 
-static const char *const countries[] = {"US", "DE", "CN", "RU", "BR", "IN", "FR", "GB", "JP",
-					"KR", "IT", "ES", "PL", "TR", "VN", "IR", "UA", "MX",
-					"ID", "TH"};
+static const char *const countries[] = {"US", "DE", "CN", "RU", "BR", "IN", "FR", "GB", "JP", "KR",
+					"IT", "ES", "PL", "TR", "VN", "IR", "UA", "MX", "ID", "TH"};
 static const char *const families[] = {"waledac", "kelihos"};
 
 struct writer {
@@ -180,7 +179,8 @@ static void generate(const char *db, unsigned n_bots, uint64_t checkins, unsigne
 			}
 		}
 		if (h % 24 == 23)
-			fprintf(stderr, "\rday %u: %llu check-ins", d + 1, (unsigned long long)total);
+			fprintf(stderr, "\rday %u: %llu check-ins", d + 1,
+				(unsigned long long)total);
 	}
 	flush(&w);
 	double dt = now_s() - t0;
@@ -310,8 +310,8 @@ int main(int argc, char **argv)
 		generate(db, bots, checkins, days);
 	else
 		printf("reusing %s (delete it to generate again)\n", db);
-	static const char *const names[] = {"summary",	"population", "countries", "asns",
-					    "domains",	"families",   "timeline"};
+	static const char *const names[] = {"summary", "population", "countries", "asns",
+					    "domains", "families",   "timeline"};
 	printf("\n| report | rollups (s) | raw scan (s) | raw / rollups |\n|---|---|---|---|\n");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		double a = time_report(db, names[i], false, NULL);

@@ -59,20 +59,35 @@ static const char *shown(enum report_dim dim, const char *key)
 int report_build_dims(struct store *st, const char *name, enum report_dim dim,
 		      const struct report_filter *f, const struct report_options *o, json_t *out)
 {
-	struct report_agg by_day, dns, total;
+	struct report_agg by_day, dns;
 	report_agg_init(&by_day, dim, true, SK_DIMS);
 	report_agg_init(&dns, dim, false, 0);
 	dns.no_dns = false;
 	dns.dns_only = true;
-	report_agg_init(&total, dim, false, SK_DIMS);
 	struct report_agg *aggs[] = {&by_day, &dns};
 	int ret = report_feed(st, f, o, aggs, dim == DIM_DOMAIN ? 2 : 1);
-	if (ret != 0 || (ret = report_agg_collapse(&by_day, &total)) != 0)
+	if (ret == 0)
+		ret = report_dims_from(dim, &by_day, dim == DIM_DOMAIN ? &dns : NULL, f, o, out);
+	report_agg_free(&by_day);
+	report_agg_free(&dns);
+	(void)name;
+	return ret;
+}
+
+int report_dims_from(enum report_dim dim, struct report_agg *by_day, struct report_agg *dnsp,
+		     const struct report_filter *f, const struct report_options *o, json_t *out)
+{
+	struct report_agg total, empty;
+	report_agg_init(&total, dim, false, SK_DIMS);
+	report_agg_init(&empty, dim, false, 0);
+	struct report_agg *dns = dnsp != NULL ? dnsp : &empty;
+	int ret = report_agg_collapse(by_day, &total);
+	if (ret != 0)
 		goto done;
 	report_agg_sort_sources(&total);
-	report_agg_sort_time(&by_day);
+	report_agg_sort_time(by_day);
 	struct report_span span;
-	report_span(&by_day, &span);
+	report_span(by_day, &span);
 	bool with_fit = dim == DIM_COUNTRY || dim == DIM_ASN;
 	const char *cols[16];
 	size_t nc = 0;
@@ -91,7 +106,7 @@ int report_build_dims(struct store *st, const char *name, enum report_dim dim,
 	json_t *table = report_table_new(cols);
 	json_t *rows = json_object_get(table, "rows");
 	unsigned top = f->top == 0 ? 10 : f->top;
-	struct report_group **run = calloc(by_day.n > 0 ? by_day.n : 1, sizeof(*run));
+	struct report_group **run = calloc(by_day->n > 0 ? by_day->n : 1, sizeof(*run));
 	if (run == NULL) {
 		json_decref(table);
 		ret = SINKD_ENOMEM;
@@ -115,17 +130,17 @@ int report_build_dims(struct store *st, const char *name, enum report_dim dim,
 		json_object_set_new(row, "last_seen", jtime(g->last_hour, false));
 		if (dim == DIM_DOMAIN) {
 			uint64_t q = 0;
-			for (size_t j = 0; j < dns.n; j++) {
-				if (strcmp(dns.groups[j].key, g->key) == 0)
-					q = dns.groups[j].events;
+			for (size_t j = 0; j < dns->n; j++) {
+				if (strcmp(dns->groups[j].key, g->key) == 0)
+					q = dns->groups[j].events;
 			}
 			json_object_set_new(row, "dns_queries", json_integer((json_int_t)q));
 		}
 		if (with_fit) {
 			size_t n = 0;
-			for (size_t j = 0; j < by_day.n; j++) {
-				if (strcmp(by_day.groups[j].key, g->key) == 0)
-					run[n++] = &by_day.groups[j];
+			for (size_t j = 0; j < by_day->n; j++) {
+				if (strcmp(by_day->groups[j].key, g->key) == 0)
+					run[n++] = &by_day->groups[j];
 			}
 			json_t *fit = report_decay_json(run, n, &span, o->threshold);
 			json_object_set_new(
@@ -140,11 +155,9 @@ int report_build_dims(struct store *st, const char *name, enum report_dim dim,
 	json_object_update(out, table);
 	json_decref(table);
 	json_object_set_new(out, "total_rows", json_integer((json_int_t)total.n));
-	(void)name;
 done:
-	report_agg_free(&by_day);
-	report_agg_free(&dns);
 	report_agg_free(&total);
+	report_agg_free(&empty);
 	return ret;
 }
 
@@ -197,8 +210,8 @@ done:
 	return ret;
 }
 
-/* The rows of a sub-report, as a table object. */
-static int sub_table(struct store *st, const char *name, enum report_dim dim,
+/* One sub-table of the summary from an aggregator already fed. */
+static int sub_table(enum report_dim dim, struct report_agg *by_day, struct report_agg *dns,
 		     const struct report_filter *f, const struct report_options *o, json_t *out,
 		     const char *key)
 {
@@ -206,7 +219,7 @@ static int sub_table(struct store *st, const char *name, enum report_dim dim,
 	if (sf.top == 0)
 		sf.top = 5;
 	json_t *sub = json_object();
-	int ret = report_build_dims(st, name, dim, &sf, o, sub);
+	int ret = report_dims_from(dim, by_day, dns, &sf, o, sub);
 	if (ret == 0) {
 		json_object_del(sub, "total_rows");
 		json_object_set(out, key, sub);
@@ -215,12 +228,22 @@ static int sub_table(struct store *st, const char *name, enum report_dim dim,
 	return ret;
 }
 
+/* Everything in one scan of the rollups: the population's aggregators
+ * also give the top families, countries and ASNs; domains are added. */
 int report_build_summary(struct store *st, const struct report_filter *f,
 			 const struct report_options *o, json_t *out)
 {
+	struct report_pop p;
+	struct report_agg dom, dns;
+	report_pop_init(&p);
+	report_agg_init(&dom, DIM_DOMAIN, false, SK_DIMS);
+	report_agg_init(&dns, DIM_DOMAIN, false, 0);
+	dns.no_dns = false;
+	dns.dns_only = true;
+	struct report_agg *aggs[] = {&p.days, &p.fam, &p.country, &p.asn, &p.all, &dom, &dns};
 	json_t *pop = json_object();
-	int ret = report_build_population(st, f, o, pop);
-	if (ret != 0)
+	int ret = report_feed(st, f, o, aggs, 7);
+	if (ret != 0 || (ret = report_pop_build(st, f, o, &p, pop)) != 0)
 		goto done;
 	/* Population now: the last full day (else the last day). */
 	json_t *rows = json_object_get(pop, "rows"), *now = NULL;
@@ -243,13 +266,13 @@ int report_build_summary(struct store *st, const struct report_filter *f,
 	json_object_set(out, "footprint", json_object_get(pop, "footprint"));
 	json_object_set(out, "trend", json_object_get(pop, "cleanup"));
 	json_object_set(out, "capture_recapture", json_object_get(pop, "capture_recapture"));
-	json_t *daily =
-	    json_pack("{s:O,s:O}", "columns", json_object_get(pop, "columns"), "rows", rows);
-	json_object_set_new(out, "daily", daily);
-	if ((ret = sub_table(st, "families", DIM_FAMILY, f, o, out, "top_families")) != 0 ||
-	    (ret = sub_table(st, "countries", DIM_COUNTRY, f, o, out, "top_countries")) != 0 ||
-	    (ret = sub_table(st, "asns", DIM_ASN, f, o, out, "top_asns")) != 0 ||
-	    (ret = sub_table(st, "domains", DIM_DOMAIN, f, o, out, "top_domains")) != 0)
+	json_object_set_new(
+	    out, "daily",
+	    json_pack("{s:O,s:O}", "columns", json_object_get(pop, "columns"), "rows", rows));
+	if ((ret = sub_table(DIM_FAMILY, &p.fam, NULL, f, o, out, "top_families")) != 0 ||
+	    (ret = sub_table(DIM_COUNTRY, &p.country, NULL, f, o, out, "top_countries")) != 0 ||
+	    (ret = sub_table(DIM_ASN, &p.asn, NULL, f, o, out, "top_asns")) != 0 ||
+	    (ret = sub_table(DIM_DOMAIN, &dom, &dns, f, o, out, "top_domains")) != 0)
 		goto done;
 	json_object_set_new(out, "note",
 			    json_string("drops and pipeline health: see /metrics and the exit "
@@ -257,6 +280,9 @@ int report_build_summary(struct store *st, const struct report_filter *f,
 					"protocols"));
 done:
 	json_decref(pop);
+	report_pop_free(&p);
+	report_agg_free(&dom);
+	report_agg_free(&dns);
 	return ret;
 }
 

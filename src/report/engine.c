@@ -225,7 +225,9 @@ static int on_raw(const struct sinkd_event *ev, uint64_t count, bool aggregate, 
 	uint64_t hs[STATS_N_SKETCHES];
 	bool has_id = stats_event_hashes(ev, hs);
 	uint32_t hour = (uint32_t)(ev->ts_ns / 1000000000ull / 3600 * 3600);
-	struct stats_cell c = {.hour = hour, .first_hour = hour, .last_hour = hour,
+	struct stats_cell c = {.hour = hour,
+			       .first_hour = hour,
+			       .last_hour = hour,
 			       .family = ev->family,
 			       .domain = ev->zone,
 			       .country = ev->country,

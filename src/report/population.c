@@ -302,31 +302,55 @@ static json_t *footprint_json(struct report_agg *all)
 			 report_exact(g, ids ? STATS_BOTS : STATS_SOURCES));
 }
 
+void report_pop_init(struct report_pop *p)
+{
+	report_agg_init(&p->days, DIM_DAY, false, SK_POP);
+	report_agg_init(&p->fam, DIM_FAMILY, true, SK_POP);
+	report_agg_init(&p->country, DIM_COUNTRY, true, SK_POP);
+	report_agg_init(&p->asn, DIM_ASN, true, SK_POP);
+	report_agg_init(&p->all, DIM_NONE, false, SK_POP);
+}
+
+void report_pop_free(struct report_pop *p)
+{
+	report_agg_free(&p->days);
+	report_agg_free(&p->fam);
+	report_agg_free(&p->country);
+	report_agg_free(&p->asn);
+	report_agg_free(&p->all);
+}
+
 int report_build_population(struct store *st, const struct report_filter *f,
 			    const struct report_options *o, json_t *out)
 {
-	struct report_agg days, fam, country, asn, all;
-	report_agg_init(&days, DIM_DAY, false, SK_POP);
-	report_agg_init(&fam, DIM_FAMILY, true, SK_POP);
-	report_agg_init(&country, DIM_COUNTRY, true, SK_POP);
-	report_agg_init(&asn, DIM_ASN, true, SK_POP);
-	report_agg_init(&all, DIM_NONE, false, SK_POP);
-	struct report_agg *aggs[] = {&days, &fam, &country, &asn, &all};
-	struct stats_live_pop *total = NULL;
+	struct report_pop p;
+	report_pop_init(&p);
+	struct report_agg *aggs[] = {&p.days, &p.fam, &p.country, &p.asn, &p.all};
 	int ret = report_feed(st, f, o, aggs, 5);
-	if (ret != 0)
-		goto done;
-	report_agg_sort_time(&days);
-	total = calloc(days.n > 0 ? days.n : 1, sizeof(*total));
+	if (ret == 0)
+		ret = report_pop_build(st, f, o, &p, out);
+	report_pop_free(&p);
+	return ret;
+}
+
+int report_pop_build(struct store *st, const struct report_filter *f,
+		     const struct report_options *o, struct report_pop *p, json_t *out)
+{
+	struct report_agg *days_p = &p->days, *fam_p = &p->fam, *country_p = &p->country,
+			  *asn_p = &p->asn, *all_p = &p->all;
+	struct stats_live_pop *total = NULL;
+	int ret = 0;
+	report_agg_sort_time(days_p);
+	total = calloc(days_p->n > 0 ? days_p->n : 1, sizeof(*total));
 	if (total == NULL) {
 		ret = SINKD_ENOMEM;
 		goto done;
 	}
-	for (size_t i = 0; i < days.n; i++)
+	for (size_t i = 0; i < days_p->n; i++)
 		total[i].by_id = true;
 	/* The pool that corrects a family without ids is every family: with
 	 * --family, count the days of all families in a second scan. */
-	struct report_agg all_days, *pool = &days;
+	struct report_agg all_days, *pool = days_p;
 	report_agg_init(&all_days, DIM_DAY, false, SK_POP);
 	if (f->family != NULL) {
 		struct report_filter af = *f;
@@ -338,30 +362,30 @@ int report_build_population(struct store *st, const struct report_filter *f,
 		}
 		pool = &all_days;
 	}
-	ret = family_estimates(&fam, pool, &days, total);
+	ret = family_estimates(fam_p, pool, days_p, total);
 	report_agg_free(&all_days);
 	if (ret != 0)
 		goto done;
 	json_t *table = report_table_new(pop_columns);
 	json_t *rows = json_object_get(table, "rows");
 	struct report_span span;
-	report_span(&days, &span);
-	for (size_t i = 0; i < days.n; i++)
-		add_day_row(rows, &days.groups[i], &total[i],
-			    !report_day_full(&days.groups[i], &span));
+	report_span(days_p, &span);
+	for (size_t i = 0; i < days_p->n; i++)
+		add_day_row(rows, &days_p->groups[i], &total[i],
+			    !report_day_full(&days_p->groups[i], &span));
 	json_object_update(out, table);
 	json_decref(table);
 	/* The overall cleanup fits the summed daily estimates. */
-	struct report_group **run = calloc(days.n > 0 ? days.n : 1, sizeof(*run));
-	double *t = calloc(days.n + 1, sizeof(*t)), *y = calloc(days.n + 1, sizeof(*y));
+	struct report_group **run = calloc(days_p->n > 0 ? days_p->n : 1, sizeof(*run));
+	double *t = calloc(days_p->n + 1, sizeof(*t)), *y = calloc(days_p->n + 1, sizeof(*y));
 	size_t m = 0;
 	uint32_t t0 = 0;
-	for (size_t i = 0; run != NULL && t != NULL && y != NULL && i < days.n; i++) {
-		if (!report_day_full(&days.groups[i], &span))
+	for (size_t i = 0; run != NULL && t != NULL && y != NULL && i < days_p->n; i++) {
+		if (!report_day_full(&days_p->groups[i], &span))
 			continue;
 		if (m == 0)
-			t0 = days.groups[i].t;
-		t[m] = (double)(days.groups[i].t - t0) / 86400.0;
+			t0 = days_p->groups[i].t;
+		t[m] = (double)(days_p->groups[i].t - t0) / 86400.0;
 		y[m++] = total[i].estimate;
 	}
 	json_t *cleanup = json_null();
@@ -385,16 +409,14 @@ int report_build_population(struct store *st, const struct report_filter *f,
 	free(t);
 	free(y);
 	unsigned top = f->top == 0 ? 10 : f->top;
-	json_object_set_new(out, "footprint", footprint_json(&all));
+	json_object_set_new(out, "footprint", footprint_json(all_p));
 	json_object_set_new(out, "cleanup", cleanup);
-	json_object_set_new(out, "capture_recapture", chapman_json(&days, &span));
+	json_object_set_new(out, "capture_recapture", chapman_json(days_p, &span));
 	json_object_set_new(out, "cleanup_by_country",
-			    cleanup_by(&country, &span, "country", top, o->threshold));
+			    cleanup_by(country_p, &span, "country", top, o->threshold));
 	json_object_set_new(out, "cleanup_by_asn",
-			    cleanup_by(&asn, &span, "asn", top, o->threshold));
+			    cleanup_by(asn_p, &span, "asn", top, o->threshold));
 done:
 	free(total);
-	for (size_t i = 0; i < 5; i++)
-		report_agg_free(aggs[i]);
 	return ret;
 }

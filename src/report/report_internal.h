@@ -72,6 +72,21 @@ bool report_exact(const struct report_group *g, enum stats_sketch k);
 /* "2026-11-25T08:00:00Z" / "2026-11-25" of Unix seconds. */
 void report_time_text(uint32_t t, bool date_only, char *buf, size_t len);
 
+/* The population's aggregators (population.c): fed once, read by the
+ * population report and the summary. */
+struct report_pop {
+	struct report_agg days, fam, country, asn, all;
+};
+void report_pop_init(struct report_pop *p);
+void report_pop_free(struct report_pop *p);
+/* The population report object from fed aggregators (may sort them). */
+int report_pop_build(struct store *st, const struct report_filter *f,
+		     const struct report_options *o, struct report_pop *p, json_t *out);
+/* A dimension table from a fed by-day aggregator (dns: DNS-only groups of
+ * the same dimension for dns_queries, or NULL). */
+int report_dims_from(enum report_dim dim, struct report_agg *by_day, struct report_agg *dns,
+		     const struct report_filter *f, const struct report_options *o, json_t *out);
+
 /* Builders (build.c, population.c), each one report object. */
 int report_build_dims(struct store *st, const char *name, enum report_dim dim,
 		      const struct report_filter *f, const struct report_options *o, json_t *out);

@@ -85,14 +85,14 @@ extern const char *const stats_sketch_names[STATS_N_SKETCHES];
  * sketches. Strings and blobs belong to the stats_live they came from and
  * stay valid until its next stats_live_reset. */
 struct stats_cell {
-	uint32_t hour;	       /* Unix seconds, multiple of 3600 (86400 for a day row) */
+	uint32_t hour;			/* Unix seconds, multiple of 3600 (86400 for a day row) */
 	uint32_t first_hour, last_hour; /* hours with events (= hour in an hour cell) */
-	const char *family;    /* "" when unclassified */
-	const char *domain;    /* seized zone, "" when none */
-	const char *country;   /* ISO alpha-2 or "" */
-	uint32_t asn;	       /* 0 unknown */
-	const char *asn_org;   /* "" unknown */
-	const char *transport; /* "dns", "http", "https", "tls", "raw" */
+	const char *family;		/* "" when unclassified */
+	const char *domain;		/* seized zone, "" when none */
+	const char *country;		/* ISO alpha-2 or "" */
+	uint32_t asn;			/* 0 unknown */
+	const char *asn_org;		/* "" unknown */
+	const char *transport;		/* "dns", "http", "https", "tls", "raw" */
 	uint64_t events, id_events, new_sources;
 	const uint8_t *sketch[STATS_N_SKETCHES];
 	size_t sketch_len[STATS_N_SKETCHES];

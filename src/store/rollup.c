@@ -231,10 +231,10 @@ int store_rollup_clear(struct store *st, uint64_t since_ns, uint64_t until_ns)
 		/* Days are cleared whole: a day any part of the range touches. */
 		uint64_t unit = i == 0 ? 3600 : 86400;
 		sqlite3_bind_int64(s, 1, (int64_t)(since_ns / 1000000000ull / unit * unit));
-		sqlite3_bind_int64(s, 2,
-				   until_ns == 0 ? INT64_MAX
-						 : (int64_t)((until_ns / 1000000000ull + unit - 1) /
-							     unit * unit));
+		sqlite3_bind_int64(
+		    s, 2,
+		    until_ns == 0 ? INT64_MAX
+				  : (int64_t)((until_ns / 1000000000ull + unit - 1) / unit * unit));
 		int rc = sqlite3_step(s);
 		sqlite3_finalize(s);
 		if (rc != SQLITE_DONE)

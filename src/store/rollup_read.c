@@ -39,8 +39,8 @@ static void where_bind(const struct where *w, sqlite3_stmt *s, int first)
 }
 
 /* One statement over one table and time range. */
-static int scan_range(struct store *st, const struct store_rollup_filter *f, bool day,
-		      int64_t lo, int64_t hi, store_rollup_cb cb, void *ctx)
+static int scan_range(struct store *st, const struct store_rollup_filter *f, bool day, int64_t lo,
+		      int64_t hi, store_rollup_cb cb, void *ctx)
 {
 	struct where w = {.len = 0};
 	char sql[2048];
@@ -77,19 +77,18 @@ static int scan_range(struct store *st, const struct store_rollup_filter *f, boo
 	where_bind(&w, s, 3);
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct stats_cell c = {
-		    .hour = (uint32_t)sqlite3_column_int64(s, 0),
-		    .first_hour = (uint32_t)sqlite3_column_int64(s, 1),
-		    .last_hour = (uint32_t)sqlite3_column_int64(s, 2),
-		    .family = (const char *)sqlite3_column_text(s, 3),
-		    .domain = (const char *)sqlite3_column_text(s, 4),
-		    .country = (const char *)sqlite3_column_text(s, 5),
-		    .asn = (uint32_t)sqlite3_column_int64(s, 6),
-		    .asn_org = "",
-		    .transport = (const char *)sqlite3_column_text(s, 7),
-		    .events = (uint64_t)sqlite3_column_int64(s, 8),
-		    .id_events = (uint64_t)sqlite3_column_int64(s, 9),
-		    .new_sources = (uint64_t)sqlite3_column_int64(s, 10)};
+		struct stats_cell c = {.hour = (uint32_t)sqlite3_column_int64(s, 0),
+				       .first_hour = (uint32_t)sqlite3_column_int64(s, 1),
+				       .last_hour = (uint32_t)sqlite3_column_int64(s, 2),
+				       .family = (const char *)sqlite3_column_text(s, 3),
+				       .domain = (const char *)sqlite3_column_text(s, 4),
+				       .country = (const char *)sqlite3_column_text(s, 5),
+				       .asn = (uint32_t)sqlite3_column_int64(s, 6),
+				       .asn_org = "",
+				       .transport = (const char *)sqlite3_column_text(s, 7),
+				       .events = (uint64_t)sqlite3_column_int64(s, 8),
+				       .id_events = (uint64_t)sqlite3_column_int64(s, 9),
+				       .new_sources = (uint64_t)sqlite3_column_int64(s, 10)};
 		for (int k = 0; k < STATS_N_SKETCHES; k++) {
 			c.sketch[k] = sqlite3_column_blob(s, 11 + k);
 			c.sketch_len[k] = (size_t)sqlite3_column_bytes(s, 11 + k);
@@ -108,8 +107,8 @@ int store_rollup_scan(struct store *st, const struct store_rollup_filter *f, sto
 {
 	/* Hours overlapping [since, until). */
 	int64_t lo = (int64_t)(f->since_ns / 1000000000ull / 3600 * 3600);
-	int64_t hi = f->until_ns == 0 ? INT64_MAX
-				      : (int64_t)((f->until_ns - 1) / 1000000000ull) + 1;
+	int64_t hi =
+	    f->until_ns == 0 ? INT64_MAX : (int64_t)((f->until_ns - 1) / 1000000000ull) + 1;
 	if (f->hourly)
 		return scan_range(st, f, false, lo, hi, cb, ctx);
 	/* Whole days inside the range from rollup_day, the edges by the hour. */
