@@ -13,7 +13,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(notdir $(basename $(wildcard fuzz/fuzz_*.c)))
 
-.PHONY: all deps build build-asan build-fuzz fuzz fuzz-smoke run test test-asan bench-dns bench-http bench-store bench-domains bench-classify format clean
+.PHONY: demo bench-report all deps build build-asan build-fuzz fuzz fuzz-smoke run test test-asan bench-dns bench-http bench-store bench-domains bench-classify format clean
 
 all: build
 
@@ -51,6 +51,23 @@ fuzz-smoke:
 
 run: build
 	./$(BUILD)/sinkd serve
+
+# Two weeks of a simulated Waledac-and-friends botnet (DHCP churn, NAT,
+# cleanup half-life 7 days) through sinkd's pipeline (classification,
+# decoders, enrichment, rollups, store: the code `sinkd serve` runs behind
+# its listeners), then the summary and the HTML report.
+DEMO_KEY := 5ea1ed5ea1ed5ea1ed5ea1ed5ea1ed00
+demo: build
+	@rm -rf demo && mkdir -p demo
+	@printf '[decode]\nwaledac_key = $(DEMO_KEY)\n[store]\npath = demo/sinkd.db\n' > demo/sinkd.conf
+	./$(BUILD)/sinkd sim --bots 3000 --days 14 --half-life 7 --churn 0.3 --nat 0.2:4 \
+		--waledac-key $(DEMO_KEY) -c demo/sinkd.conf --store demo/sinkd.db --truth demo/truth.json
+	./$(BUILD)/sinkd report summary -c demo/sinkd.conf
+	@./$(BUILD)/sinkd report summary -c demo/sinkd.conf --format html --out demo/report.html
+	@echo "HTML report: $(CURDIR)/demo/report.html (ground truth: demo/truth.json)"
+
+bench-report: build
+	cd $(BUILD) && ./bench_report --dir bench-report
 
 # Ends with one summary line over both builds' ctest runs and the fuzz
 # targets: "tests: N passed, N failed".

@@ -80,7 +80,7 @@ static void line_chart(FILE *out, const char *title, const json_t *rows, const c
 			"<line x1=\"%d\" y1=\"%g\" x2=\"%d\" y2=\"%g\" stroke=\"#eee\"/>\n",
 			PAD_L - 6, YP(v) + 4, v, PAD_L, YP(v), W - 20, YP(v));
 	}
-	size_t step = n > 8 ? n / 8 : 1;
+	size_t step = n > 7 ? (n + 6) / 7 : 1;
 	for (size_t i = 0; i < n; i += step) {
 		const char *x = json_string_value(json_object_get(json_array_get(rows, i), xcol));
 		fprintf(out, "<text x=\"%g\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">",
@@ -107,7 +107,7 @@ static void line_chart(FILE *out, const char *title, const json_t *rows, const c
 				fprintf(out, "%g,%g ", XP(i), YP(v));
 		}
 		fprintf(out, "\"/>\n<text x=\"%g\" y=\"%d\" font-size=\"12\" fill=\"%s\">",
-			PAD_L + 10 + 150.0 * (double)k, PAD_T - 10, s[k].color);
+			PAD_L + 10 + 230.0 * (double)k, PAD_T - 10, s[k].color);
 		esc(out, s[k].name);
 		fprintf(out, "</text>\n");
 	}

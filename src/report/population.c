@@ -291,15 +291,21 @@ static json_t *footprint_json(struct report_agg *all)
 		return json_pack("{s:s,s:i,s:i,s:i,s:i}", "by", "none", "bots", 0, "sources", 0,
 				 "nets", 0, "events", 0);
 	struct report_group *g = &all->groups[0];
-	bool ids = g->id_events > 0;
-	return json_pack("{s:s,s:o,s:o,s:o,s:o,s:I,s:o,s:b}", "by",
-			 ids ? "bot id" : "address (no bot ids in this window)", "bots",
-			 jcount(report_count(g, ids ? STATS_BOTS : STATS_SOURCES)), "sources",
-			 jcount(report_count(g, STATS_SOURCES)), "nets",
-			 jcount(report_count(g, STATS_NETS)), "bot_ids",
-			 jcount(report_count(g, STATS_BOTS)), "events", (json_int_t)g->events,
+	double ids = report_count(g, STATS_BOTS), src = report_count(g, STATS_SOURCES);
+	double noid = src - report_count(g, STATS_ID_SOURCES);
+	if (noid < 0)
+		noid = 0;
+	/* Ids where the protocol carries them, addresses for the rest (an
+	 * upper bound under churn, a lower one under NAT). */
+	const char *by = ids < 0.5	 ? "address (no bot ids in this window)"
+			 : noid < 0.5 ? "bot id"
+				      : "bot id, plus the addresses that showed none";
+	return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:b}", "by", by, "bots",
+			 jcount(ids + noid), "bot_ids", jcount(ids), "sources_without_ids",
+			 jcount(noid), "sources", jcount(src), "nets",
+			 jcount(report_count(g, STATS_NETS)), "events", (json_int_t)g->events,
 			 "new_sources", jcount((double)g->new_sources), "exact",
-			 report_exact(g, ids ? STATS_BOTS : STATS_SOURCES));
+			 report_exact(g, STATS_BOTS) && report_exact(g, STATS_SOURCES));
 }
 
 void report_pop_init(struct report_pop *p)
