@@ -2,6 +2,7 @@
  * families), timeline and summary; population is in population.c. */
 #include "report/report_internal.h"
 
+#include "classify/shapes.h"
 #include "core/error.h"
 
 #include <math.h>
@@ -274,9 +275,26 @@ int report_build_summary(struct store *st, const struct report_filter *f,
 	    (ret = sub_table(DIM_ASN, &p.asn, NULL, f, o, out, "top_asns")) != 0 ||
 	    (ret = sub_table(DIM_DOMAIN, &dom, &dns, f, o, out, "top_domains")) != 0)
 		goto done;
+	/* Protocol shapes of unclaimed traffic (decoders' discovery): the top
+	 * few, the columns that fit a line; sinkd report protocols has all. */
+	json_t *shapes = NULL;
+	if ((ret = shapes_report_json(st, f->domain, &shapes)) != 0)
+		goto done;
+	json_t *top = json_array();
+	for (size_t i = 0; i < json_array_size(shapes) && i < 5; i++) {
+		json_t *sh = json_array_get(shapes, i);
+		json_array_append_new(
+		    top, json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(sh, "id"),
+				   "method", json_object_get(sh, "method"), "path",
+				   json_object_get(sh, "path"), "count", json_object_get(sh, "count"),
+				   "sources", json_object_get(sh, "sources"), "last_seen",
+				   json_object_get(sh, "last_seen")));
+	}
+	json_decref(shapes);
+	json_object_set_new(out, "top_protocol_shapes", top);
 	json_object_set_new(out, "note",
-			    json_string("drops and pipeline health: see /metrics and the exit "
-					"summary of sinkd serve; protocol shapes: sinkd report "
+			    json_string("drops and pipeline health: /metrics and the exit summary "
+					"of sinkd serve; every protocol shape: sinkd report "
 					"protocols"));
 done:
 	json_decref(pop);

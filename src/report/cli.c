@@ -19,6 +19,7 @@ static void usage(FILE *out)
 		"  NAME: summary population countries asns domains families timeline\n"
 		"        notify (--asn N | --cidr LIST) [--out DIR]\n"
 		"        evidence --domain D [--format json|html] [--out FILE]\n"
+		"        (and protocols, nodes: see sinkd report protocols --help)\n"
 		"  --since T --until T     time range (RFC 3339, date, or 7d/24h ago)\n"
 		"  --family F --domain D --country CC --asn N   filters\n"
 		"  --top N                 rows of top-N tables (default 10)\n"

@@ -22,6 +22,8 @@ static void cell_text(const json_t *v, char *buf, size_t len, bool csv)
 		snprintf(buf, len, "%.3g", json_real_value(v));
 	else if (json_is_boolean(v))
 		snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "no");
+	else if (json_is_array(v) && json_array_size(v) == 0)
+		snprintf(buf, len, "%s", "none");
 	else
 		snprintf(buf, len, "%s", "...");
 }
