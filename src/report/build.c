@@ -283,12 +283,13 @@ int report_build_summary(struct store *st, const struct report_filter *f,
 	json_t *top = json_array();
 	for (size_t i = 0; i < json_array_size(shapes) && i < 5; i++) {
 		json_t *sh = json_array_get(shapes, i);
-		json_array_append_new(
-		    top, json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(sh, "id"),
-				   "method", json_object_get(sh, "method"), "path",
-				   json_object_get(sh, "path"), "count", json_object_get(sh, "count"),
-				   "sources", json_object_get(sh, "sources"), "last_seen",
-				   json_object_get(sh, "last_seen")));
+		json_array_append_new(top, json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "id",
+						     json_object_get(sh, "id"), "method",
+						     json_object_get(sh, "method"), "path",
+						     json_object_get(sh, "path"), "count",
+						     json_object_get(sh, "count"), "sources",
+						     json_object_get(sh, "sources"), "last_seen",
+						     json_object_get(sh, "last_seen")));
 	}
 	json_decref(shapes);
 	json_object_set_new(out, "top_protocol_shapes", top);

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define REPORT_CHAPMAN_EXACT (1u << 16) /* window unions: exact overlap m */
+#define SK_KEYS                                                                                    \
+	((1u << STATS_SOURCES) | (1u << STATS_NETS) | (1u << STATS_BOTS) | (1u << STATS_ID_SOURCES))
 #define SK_POP                                                                                     \
 	((1u << STATS_SOURCES) | (1u << STATS_NETS) | (1u << STATS_BOTS) |                         \
 	 (1u << STATS_ID_SOURCES) | (1u << STATS_PAIRS))
@@ -186,9 +189,9 @@ static json_t *chapman_json(struct report_agg *days, const struct report_span *s
 		ids |= days->groups[i].id_events > 0;
 	enum stats_sketch k = ids ? STATS_BOTS : STATS_SOURCES;
 	struct hll w[2], u;
-	hll_init(&w[0], 1u << 20);
-	hll_init(&w[1], 1u << 20);
-	hll_init(&u, 1u << 20);
+	hll_init(&w[0], REPORT_CHAPMAN_EXACT);
+	hll_init(&w[1], REPORT_CHAPMAN_EXACT);
+	hll_init(&u, REPORT_CHAPMAN_EXACT);
 	uint32_t bounds[2][2] = {{0, 0}, {0, 0}};
 	size_t seen = 0;
 	for (size_t i = 0; i < days->n; i++) {
@@ -297,7 +300,7 @@ static json_t *footprint_json(struct report_agg *all)
 		noid = 0;
 	/* Ids where the protocol carries them, addresses for the rest (an
 	 * upper bound under churn, a lower one under NAT). */
-	const char *by = ids < 0.5	 ? "address (no bot ids in this window)"
+	const char *by = ids < 0.5    ? "address (no bot ids in this window)"
 			 : noid < 0.5 ? "bot id"
 				      : "bot id, plus the addresses that showed none";
 	return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:b}", "by", by, "bots",
@@ -311,9 +314,11 @@ static json_t *footprint_json(struct report_agg *all)
 void report_pop_init(struct report_pop *p)
 {
 	report_agg_init(&p->days, DIM_DAY, false, SK_POP);
-	report_agg_init(&p->fam, DIM_FAMILY, true, SK_POP);
-	report_agg_init(&p->country, DIM_COUNTRY, true, SK_POP);
-	report_agg_init(&p->asn, DIM_ASN, true, SK_POP);
+	/* Per key and day: what the live estimate and the top tables need
+	 * (pairs, for churn and NAT, only overall). */
+	report_agg_init(&p->fam, DIM_FAMILY, true, SK_KEYS);
+	report_agg_init(&p->country, DIM_COUNTRY, true, SK_KEYS);
+	report_agg_init(&p->asn, DIM_ASN, true, SK_KEYS);
 	report_agg_init(&p->all, DIM_NONE, false, SK_POP);
 }
 

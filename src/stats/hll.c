@@ -256,9 +256,11 @@ static int cmp_u64_unaligned(const void *a, const void *b)
 
 static uint64_t get_u64(const uint8_t *p)
 {
-	uint64_t x = 0;
-	for (int k = 7; k >= 0; k--)
-		x = (x << 8) | p[k];
+	uint64_t x;
+	memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
 	return x;
 }
 
@@ -326,8 +328,18 @@ int hll_merge_serialized(struct hll *h, const void *data, size_t len)
 			return SINKD_EINVAL;
 		prev = x;
 	}
-	if (h->regs == NULL && reserve(h, h->n + n < h->limit ? h->n + n : h->limit) != 0)
+	/* A union that may pass the limit goes dense at once: building a big
+	 * exact set only to fold it into registers costs more than it keeps
+	 * (exact answers are kept while the sizes add up to the limit). */
+	if (h->regs == NULL && (uint64_t)h->n + n > h->limit && densify(h) != 0)
 		return SINKD_ENOMEM;
+	if (h->regs == NULL && reserve(h, h->n + n) != 0)
+		return SINKD_ENOMEM;
+	if (h->regs != NULL) {
+		for (uint32_t i = 0; i < n; i++)
+			dense_add(h->regs, nonzero(get_u64(p + HDR + (size_t)i * 8)));
+		return 0;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		if (hll_add(h, get_u64(p + HDR + (size_t)i * 8)) != 0)
 			return SINKD_ENOMEM;
