@@ -151,7 +151,7 @@ void cap_conn_close(struct cap_worker *w, struct cap_conn *c)
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 	}
-	source_release(w, c->info.src.ip);
+	source_release(w, c->peer_ip);
 	close(c->fd);
 	c->fd = -1;
 	c->in_use = false;
@@ -224,6 +224,7 @@ static void accept_all(struct cap_worker *w, struct cap_listener *l)
 		c->w = w;
 		c->in_use = true;
 		c->info.src = src;
+		memcpy(c->peer_ip, src.ip, sizeof(c->peer_ip));
 		struct sockaddr_storage local;
 		socklen_t llen = sizeof(local);
 		if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0)

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -66,6 +67,9 @@ int sim_live_new(struct sim_live **out, const struct sim_live_opts *o)
 	struct sim_live *l = calloc(1, sizeof(*l));
 	if (l == NULL)
 		return SINKD_ENOMEM;
+	/* A sinkhole that closes mid-request is a failed check-in, not a
+	 * reason to die: OpenSSL writes without MSG_NOSIGNAL. */
+	signal(SIGPIPE, SIG_IGN);
 	l->o = *o;
 	l->cap = 2 * SIM_BODY_MAX + 8192;
 	l->buf = malloc(l->cap);
@@ -299,8 +303,13 @@ int sim_live_emit(void *ctx, const struct sim_checkin *c, const struct sim_reque
 		l->failed++;
 		return ret;
 	}
+	if (ret != 0) {
+		/* No complete reply (refused, reset, timed out): whether the
+		 * sinkhole recorded it is unknown, so the truth leaves it out
+		 * and the summary counts it. */
+		l->failed++;
+		return 2;
+	}
 	l->sent++;
-	if (ret != 0)
-		l->failed++; /* sent, but no complete reply: still a check-in */
 	return 0;
 }

@@ -222,3 +222,26 @@ waledac_key = {KEY}
                               if b["family"] in ID_FAMILIES and b["checkins"]})
     assert scalar(s.db, "SELECT sum(count) FROM dns_minute") == truth["dns_queries"] > 0
     assert scalar(s.db, "SELECT count(*) FROM events WHERE kind = 3") == truth["tls_connections"]
+
+
+def test_live_many_connections_from_one_proxy(sinkd_factory):
+    """More sequential PROXY connections than max_per_source (1024) from the
+    one loopback peer: each closes before the next, so none is refused (the
+    limit counts the socket's peer, not the address the header names)."""
+    s = sinkd_factory(extra="""
+[proxy]
+trusted = 127.0.0.1
+[dns]
+proxy_protocol = yes
+[http]
+proxy_protocol = yes
+[tls]
+proxy_protocol = yes
+""").start()
+    p = run("sim", "--bots", "300", "--seed", "4", "--mix", "generic=1", "--tls", "0",
+            "--max-checkins", "1100", "--duration", "60",
+            "--live", f"127.0.0.1:{s.port},{s.http_port},{s.tls_port}")
+    assert "1100 check-ins sent" in p.stderr and " 0 failures" in p.stderr
+    assert s.stop() == 0
+    assert "0 refused per source" in s.logtext()
+    assert len(http_rows(s.db)) == 1100
