@@ -9,6 +9,8 @@
 #include "pipeline/pipeline.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +227,10 @@ static void accept_all(struct cap_worker *w, struct cap_listener *l)
 		c->in_use = true;
 		c->info.src = src;
 		memcpy(c->peer_ip, src.ip, sizeof(c->peer_ip));
+		/* A TLS 1.3 reply follows the session ticket in a second write:
+		 * with Nagle it waited for the client's delayed ACK (40 ms). */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		struct sockaddr_storage local;
 		socklen_t llen = sizeof(local);
 		if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <libknot/libknot.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <signal.h>
@@ -188,6 +189,10 @@ static int connect_to(const struct sim_live *l, const struct sockaddr_storage *s
 		close(fd);
 		return -1;
 	}
+	/* The PROXY header, the ClientHello and the request are separate
+	 * small writes: without this, Nagle holds each one for the last ACK. */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	struct timeval tv = {IO_TIMEOUT_MS / 1000, 0};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
