@@ -21,7 +21,7 @@
 #define GEO_DIR SINKD_THIRD_PARTY_DIR "/@ip-location-db/geo-whois-asn-country-mmdb"
 
 static const char usage_text[] =
-    "usage: sinkd sim [population options] (--live HOST:DNS,HTTP,TLS | --out FILE | --store PATH)\n"
+    "usage: sinkd sim [population options] [--live HOST:DNS,HTTP,TLS | --out FILE | --store PATH]\n"
     "\n"
     "population (defaults in brackets; docs/sim.md):\n"
     "  --bots N [100]  --days D [1]  --seed S [1]  --start T [2026-01-01T00:00:00Z]\n"
@@ -33,7 +33,7 @@ static const char usage_text[] =
     "  --asn-v4 CSV  --asn-v6 CSV  --geo-db MMDB [third_party/node_modules/@ip-location-db]\n"
     "  --truth FILE: write the ground truth (JSON)\n"
     "compressed (simulated timestamps, seconds for many days):\n"
-    "  --out FILE|-: ingest lines (docs/ingest.md)   --sinkhole-ip ADDR [127.0.0.1]\n"
+    "  --out FILE|- [-]: ingest lines (docs/ingest.md)   --sinkhole-ip ADDR [127.0.0.1]\n"
     "  --store PATH [--config FILE]: straight into sinkd ingest\n"
     "live (through the sinkhole's listeners, PROXY v2 source addresses):\n"
     "  --live HOST:DNSPORT,HTTPPORT,TLSPORT  --speed X [0: no pauses; 1: real time]\n"
@@ -236,11 +236,13 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 	}
 	if (o->help)
 		return 0;
-	if ((o->live != NULL) + (o->out != NULL) + (o->store != NULL) != 1) {
-		fprintf(stderr, "sinkd sim: say where the check-ins go: exactly one of --live "
-				"HOST:DNS,HTTP,TLS, --out FILE or --store PATH\n");
+	if ((o->live != NULL) + (o->out != NULL) + (o->store != NULL) > 1) {
+		fprintf(stderr, "sinkd sim: one destination at a time: --live HOST:DNS,HTTP,TLS, "
+				"--out FILE or --store PATH\n");
 		return 2;
 	}
+	if (o->live == NULL && o->store == NULL && o->out == NULL)
+		o->out = "-"; /* compressed, to standard output */
 	if (o->p.nat_fraction + o->p.ipv6_fraction > 1) {
 		fprintf(stderr, "sinkd sim: --nat and --ipv6 fractions add up to more than 1\n");
 		return 2;

@@ -144,8 +144,11 @@ def test_sim_errors(tmp_path):
     p = run("sim", "--bots", "5", "--mix", "storm=1", "--out", "-", check=False)
     assert p.returncode == 2
     assert "--mix 'storm=1': 'storm': unknown family" in p.stderr
-    p = run("sim", "--bots", "5", check=False)
-    assert p.returncode == 2 and "exactly one of --live" in p.stderr
+    p = run("sim", "--bots", "5", "--mix", "generic=1", "--out", "-", "--store", "x.db",
+            check=False)
+    assert p.returncode == 2 and "one destination at a time" in p.stderr
+    p = run("sim", "--bots", "5", "--mix", "generic=1")  # compressed, to stdout
+    assert p.stdout.count('"kind":"http"') > 50
     p = run("sim", "--mix", "generic=1", "--live", "127.0.0.1:1,1,1", check=False)
     assert p.returncode == 1 and "is sinkd serving there?" in p.stderr
 
