@@ -125,10 +125,8 @@ static size_t proxy_v2(uint8_t *out, const struct event_addr *src, const struct 
 		memcpy(out + n + 4, dst->ip + 12, 4);
 		n += 8;
 	} else {
-		uint8_t mapped[16];
-		memcpy(mapped, dst->ip, 16);
 		memcpy(out + n, src->ip, 16);
-		memcpy(out + n + 16, mapped, 16);
+		memcpy(out + n + 16, dst->ip, 16); /* an IPv4 sinkhole IPv4-mapped */
 		n += 32;
 	}
 	out[n++] = (uint8_t)(src->port >> 8);
