@@ -120,6 +120,30 @@ struct rules_errors {
 void rules_error(struct rules_errors *e, const char *file, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+#define RULES_LINE_MAX_WORDS 64
+
+/* Words (rules_lex.c). Split line (modified in place) into ln->w/lens:
+ * bare words, "quoted" words with escapes, '#' comments. 0 or
+ * SINKD_EPARSE (reported). */
+struct rules_line;
+int rules_split_words(char *line, struct rules_line *ln, struct rules_errors *e);
+/* A label: 1-31 of [A-Za-z0-9._:-]. */
+bool rules_valid_label(const char *s, size_t len);
+/* `what NAME` into dst (EVENT_LABEL_MAX). 0 or SINKD_EPARSE (reported). */
+int rules_set_label(char *dst, const struct rules_line *ln, const char *what,
+		    struct rules_errors *e);
+/* Decimal in [lo, hi]: 0 or SINKD_EINVAL. */
+int rules_parse_long(const char *s, long lo, long hi, long *out);
+struct rule;
+int rules_parse_severity(const struct rules_line *ln, struct rule *r, struct rules_errors *e);
+
+/* A `set` line (rules_set.c). 0, SINKD_EPARSE (reported) or SINKD_ENOMEM. */
+int rules_parse_set(struct classifier *cl, const struct rules_line *ln, struct rules_errors *e);
+
+/* Parse one rule file into cl (rules_parse.c): 0, SINKD_EPARSE, SINKD_EIO
+ * (unreadable, reported) or SINKD_ENOMEM. */
+int rules_parse_file(struct classifier *cl, const char *path, struct rules_errors *e);
+
 /* Parse one condition line (keyword and the rest of its words) into c.
  * Words are NUL-terminated strings (quotes and escapes already resolved;
  * lens give their byte lengths, as a quoted word may hold NUL bytes).
