@@ -69,7 +69,7 @@ struct pipeline {
 
 	atomic_uint_least64_t events_in, events_stored, events_store_failed, batches;
 	atomic_uint_least64_t last_batch_us, agg_rows_written, writer_waits;
-	atomic_uint_least64_t shapes_n, shapes_evicted, shapes_dropped;
+	atomic_uint_least64_t shapes_n, shapes_evicted, shapes_dropped, shapes_zones_dropped;
 };
 
 static uint64_t mono_ns(void)
@@ -319,7 +319,8 @@ static void hand_over(struct pipeline *p, bool with_agg)
 	shapes_stats(p->shapes, &ss);
 	atomic_store(&p->shapes_n, ss.shapes);
 	atomic_store(&p->shapes_evicted, ss.evicted);
-	atomic_store(&p->shapes_dropped, ss.dropped + ss.domains_dropped);
+	atomic_store(&p->shapes_dropped, ss.dropped);
+	atomic_store(&p->shapes_zones_dropped, ss.domains_dropped);
 	pthread_mutex_lock(&p->lock);
 	if (p->job_ready)
 		atomic_fetch_add(&p->writer_waits, 1);
@@ -517,4 +518,5 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 	out->shapes = atomic_load(&mp->shapes_n);
 	out->shapes_evicted = atomic_load(&mp->shapes_evicted);
 	out->shapes_dropped = atomic_load(&mp->shapes_dropped);
+	out->shapes_zones_dropped = atomic_load(&mp->shapes_zones_dropped);
 }

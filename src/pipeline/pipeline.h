@@ -50,7 +50,10 @@ struct pipeline_stats {
 	uint64_t last_batch_us;		/* duration of the last commit */
 	uint64_t agg_rows_written;	/* DNS aggregate keys written */
 	uint64_t writer_waits;		/* hand-overs that waited for the writer */
-	uint64_t shapes, shapes_evicted, shapes_dropped; /* protocol discovery */
+	/* Protocol discovery (docs/shapes.md): shapes in memory, evicted after
+	 * being written, events not counted into a shape (table full of pending
+	 * shapes, out of memory), (shape, zone) counts beyond the batch bound. */
+	uint64_t shapes, shapes_evicted, shapes_dropped, shapes_zones_dropped;
 };
 
 /* Create the rings; the store handle is borrowed (caller closes it after

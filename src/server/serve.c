@@ -168,6 +168,10 @@ static void print_totals(const struct serve *s)
 		 (unsigned long long)p.events_store_failed);
 	if (s->classify != NULL)
 		print_classified(s->classify);
+	log_info("shapes: %llu in memory, %llu evicted after writing, %llu events and %llu zone "
+		 "counts not counted (docs/shapes.md)",
+		 (unsigned long long)p.shapes, (unsigned long long)p.shapes_evicted,
+		 (unsigned long long)p.shapes_dropped, (unsigned long long)p.shapes_zones_dropped);
 	if (s->capture != NULL) {
 		struct capture_totals c;
 		capture_totals(s->capture, &c);
