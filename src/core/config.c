@@ -15,13 +15,17 @@
 #ifndef SINKD_DATA_DIR
 #define SINKD_DATA_DIR "/usr/share/sinkd"
 #endif
+#ifndef SINKD_THIRD_PARTY_DIR
+#define SINKD_THIRD_PARTY_DIR "/usr/share/sinkd/third_party"
+#endif
 #ifndef SINKD_RULES_DIR
 #define SINKD_RULES_DIR SINKD_DATA_DIR "/rules"
 #endif
 
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
-	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_DECODE, SEC_RULES, SEC_COUNT
+	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_DECODE, SEC_RULES,
+	SEC_ENRICH, SEC_STATS, SEC_COUNT
 };
 
 /* Parser states besides a known section. */
@@ -31,7 +35,7 @@ enum section {
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
 						     "capture", "http", "tls", "catchall", "monitor",
-						     "proxy", "cluster", "decode", "rules"};
+						     "proxy", "cluster", "decode", "rules", "enrich", "stats"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -179,6 +183,17 @@ static const struct key keys[] = {
 	TXT(SEC_DECODE, T_HEX, "waledac_iv", decode_waledac_iv, 0),
 
 	TXT(SEC_RULES, T_STR, "files", rules_files, K_APPEND),
+
+	TXT(SEC_ENRICH, T_STR, "country_db", enrich_country_db, 0),
+	TXT(SEC_ENRICH, T_STR, "country_path", enrich_country_path, K_NONEMPTY),
+	TXT(SEC_ENRICH, T_STR, "asn_db", enrich_asn_db, 0),
+	TXT(SEC_ENRICH, T_STR, "asn_path", enrich_asn_path, K_NONEMPTY),
+	TXT(SEC_ENRICH, T_STR, "asn_org_path", enrich_asn_org_path, 0),
+	TXT(SEC_ENRICH, T_STR, "asn_csv", enrich_asn_csv, 0),
+	NUM(SEC_ENRICH, "cache_size", enrich_cache_size, 0, 16777216),
+
+	NUM(SEC_STATS, "rollup_cells", stats_rollup_cells, 64, 4194304),
+	NUM(SEC_STATS, "seen_filter_mb", stats_seen_filter_mb, 1, 4096),
 };
 /* clang-format on */
 
@@ -309,6 +324,16 @@ void config_defaults(struct sinkd_config *cfg)
 	cfg->n_catchall_udp = 1;
 	cfg->catchall_first_bytes = 4096;
 	cfg->catchall_timeout_ms = 5000;
+	SET_STR(cfg->enrich_country_db, SINKD_THIRD_PARTY_DIR
+		"/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb");
+	SET_STR(cfg->enrich_country_path, "country_code");
+	SET_STR(cfg->enrich_asn_path, "autonomous_system_number");
+	SET_STR(cfg->enrich_asn_org_path, "autonomous_system_organization");
+	SET_STR(cfg->enrich_asn_csv, SINKD_THIRD_PARTY_DIR "/@ip-location-db/asn/asn-ipv4-num.csv,"
+		SINKD_THIRD_PARTY_DIR "/@ip-location-db/asn/asn-ipv6-num.csv");
+	cfg->enrich_cache_size = 65536;
+	cfg->stats_rollup_cells = 16384;
+	cfg->stats_seen_filter_mb = 8;
 	SET_STR(cfg->cluster_name, "sinkd");
 	SET_STR(cfg->cluster_database, "sinkd");
 	SET_STR(cfg->cluster_user, "default");

@@ -176,6 +176,7 @@ static int open_pipeline(struct ingest_run *r, const char *path)
 	    .dns_aggregate_max = r->cfg.dns_aggregate_max,
 	    .dns_flush_max = r->cfg.dns_flush_max,
 	    .classify = r->classify,
+	    .cfg = &r->cfg, /* enrichment and rollups, as serve */
 	};
 	ret = pipeline_new(&r->pipe, r->store, &po);
 	if (ret == 0)

@@ -26,6 +26,7 @@
 struct store;
 struct pipeline;
 struct classify;
+struct sinkd_config;
 
 struct pipeline_options {
 	unsigned n_rings;		/* one per producer thread */
@@ -36,6 +37,8 @@ struct pipeline_options {
 	bool every_query;		/* DNS: one store row per query */
 	size_t dns_aggregate_max;	/* distinct keys in memory (0 = 1000000) */
 	size_t dns_flush_max;		/* see above (0 = 50000) */
+	const struct sinkd_config *cfg;	/* [enrich], [stats]; NULL: no enrichment,
+					 * default rollup sizes */
 	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
 	struct classify *classify;	/* label rows with the family rules
 					 * (borrowed; NULL = no classification) */

@@ -231,6 +231,7 @@ static int serve_run(struct serve *s)
 		.every_query = s->cfg.dns_log_every_query,
 		.dns_aggregate_max = s->cfg.dns_aggregate_max,
 		.dns_flush_max = s->cfg.dns_flush_max,
+		.cfg = &s->cfg,
 		.cluster = s->cluster,
 		.classify = s->classify,
 		.shapes_max = s->cfg.shapes_max,

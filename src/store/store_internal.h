@@ -125,6 +125,11 @@ struct store_capture {
 	size_t n_ids, cap_ids;
 };
 
+/* Statements of the rollup writer (rollup.c), prepared on first use. */
+struct store_rollup {
+	sqlite3_stmt *upsert, *asn_name, *seen;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -138,6 +143,7 @@ struct store {
 	struct store_lookup bots;   /* bot ids (schema 5) */
 	struct store_agg agg;
 	struct store_scan_state scan;
+	struct store_rollup rollup;
 	struct {
 		atomic_uint_least64_t batches, batch_failures, events;
 		atomic_uint_least64_t event_rows, agg_upserts;
@@ -199,6 +205,11 @@ int store_capture_add(struct store *st, const struct sinkd_event *ev, int64_t id
 int store_capture_flush(struct store *st);
 /* Forget the bodies known to be stored (after a rollback). */
 void store_capture_forget(struct store *st);
+
+/* Rollups (rollup.c): register sinkd_hll_merge/sinkd_hll_count on the
+ * handle; finalize the writer's statements. */
+int store_rollup_register(struct store *st);
+void store_rollup_close(struct store *st);
 
 /* Register the SQL functions queries use on the handle. 0 or SINKD_ESTORE. */
 int store_query_register(struct store *st);
