@@ -1,7 +1,8 @@
 """sinkd sim and sinkd ingest with the real binary: a compressed run lands
-in the store exactly as its ground truth says, a live run through a real
-sinkd shows the synthetic sources and the right labels, and an export
-ingests into another store unchanged."""
+in the store exactly as its ground truth says (labels, sources, countries
+and ASNs, rollups, protocol shapes), a live run through a real sinkd shows
+the synthetic sources and the right labels, and an export ingests into
+another store unchanged."""
 import ipaddress
 import json
 import sqlite3
@@ -108,6 +109,25 @@ def test_compressed_run_matches_truth(tmp_path):
             assert all(d["addr"] == g["addr"] for d in members[bot_id]["days"])
     # Countries and ASNs of the truth come from the real tables.
     assert all(d["asn"] > 0 for b in truth["bots"] for d in b["days"])
+
+    # Enrichment ran on every ingested event: country and ASN are those of
+    # the truth (the same tables), and the hourly rollups count the families.
+    geo = {ip(d["addr"]): (d.get("country") or "", d["asn"])
+           for b in truth["bots"] for d in b["days"]}
+    assert all(geo[ip(r["src_ip"])] == (r["country"] or "", r["asn"] or 0) for r in rows)
+    fams = json.loads(run("report", "families", "--store", str(db), "--format", "json").stdout)
+    fams = {x["family"]: x for x in fams["rows"]}
+    per_family = Counter()
+    for (family, _), n in truth_tally(truth).items():
+        per_family[family] += n
+    for family in ("waledac", "kelihos", "generic"):
+        assert fams[family]["events"] == per_family[family]
+    for family in ID_FAMILIES:
+        assert fams[family]["bots"] == sum(1 for b in truth["bots"]
+                                           if b["family"] == family and b["checkins"])
+    # TLS connections carry no family: they count as unknown beside the
+    # unruled family's requests.
+    assert fams["unknown"]["events"] == per_family["unknown"] + truth["tls_connections"]
 
     # The unruled family shows up as protocol shapes: every one of its
     # check-ins under the path template of its protocol.
@@ -220,6 +240,9 @@ waledac_key = {KEY}
             want[ip(d["addr"])] += d["checkins"]
     assert by_addr == want
     assert any(ipaddress.ip_address(a).version == 6 for a in by_addr)
+    geo = {ip(d["addr"]): (d.get("country") or "", d["asn"])
+           for b in truth["bots"] for d in b["days"]}
+    assert all(geo[ip(r["src_ip"])] == (r["country"] or "", r["asn"] or 0) for r in rows)
     by_bot = Counter(r["bot_id"] for r in rows if r["bot_id"])
     assert by_bot == Counter({b["id"]: b["checkins"] for b in truth["bots"]
                               if b["family"] in ID_FAMILIES and b["checkins"]})
