@@ -28,6 +28,8 @@ struct plan {
 	uint8_t ip[16];
 	uint8_t kind; /* 0 = any */
 	int qtype;    /* -1 = any */
+	bool by_family;
+	int64_t family_id;
 	size_t limit;
 	bool want_events, want_aggs;
 };
@@ -107,6 +109,8 @@ static void sql_events(const struct plan *pl, enum store_scan_side side, char *s
 	where_common(pl, sql, len, "e.");
 	if (pl->by_ip)
 		append(sql, len, "%s", " AND e.src_ip = :ip");
+	if (pl->by_family)
+		append(sql, len, "%s", " AND e.family_id = :family");
 	/* Literal kinds so the partial index on non-DNS kinds applies. */
 	if (pl->kind == EVENT_DNS)
 		append(sql, len, "%s", " AND e.kind = 1");
@@ -163,6 +167,7 @@ static void bind_plan(sqlite3_stmt *s, const struct plan *pl, bool aggs)
 	bind_named_int(s, ":until_key", until_key);
 	bind_named_int(s, ":zone", pl->zone_id);
 	bind_named_int(s, ":qtype", pl->qtype);
+	bind_named_int(s, ":family", pl->family_id);
 	int q = sqlite3_bind_parameter_index(s, ":qname");
 	if (q > 0)
 		sqlite3_bind_text(s, q, pl->qname, -1, SQLITE_STATIC);
@@ -394,6 +399,15 @@ static int plan_filter(struct store *st, const struct store_filter *f, struct pl
 			return SINKD_EINVAL;
 		memcpy(pl->ip, a.ip, sizeof(pl->ip));
 		pl->by_ip = true;
+	}
+	if (f->family != NULL && f->family[0] != '\0') {
+		int ret = store_lookup_find(st, "labels", f->family, &pl->family_id);
+		if (ret == SINKD_ENOENT)
+			pl->want_events = false; /* no event was ever labelled so */
+		else if (ret != 0)
+			return ret;
+		pl->by_family = true;
+		pl->want_aggs = false;
 	}
 	if (f->domain != NULL && f->domain[0] != '\0')
 		return plan_domain(st, pl, f->domain);

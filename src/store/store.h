@@ -72,6 +72,8 @@ struct store_filter {
 	const char *domain;		/* seized zone, or a name under it */
 	const char *ip;			/* source address */
 	const char *type;		/* "dns", "http", "tls", "raw" or a qtype name like "A" */
+	const char *family;		/* classified family (events only: DNS aggregates
+					 * carry none and are left out) */
 	size_t limit;			/* 0 = 100, at most 100000 */
 	uint64_t scan_max;		/* rows one side may examine; 0 = 2,000,000 */
 };
@@ -136,6 +138,67 @@ struct store_stats {
 };
 
 void store_stats(struct store *st, struct store_stats *out);
+
+/* Parse a --type value: a kind name ("dns", "http", "tls", "raw") sets
+ * *kind; a DNS qtype mnemonic ("A", "TYPE65") sets *kind = EVENT_DNS and
+ * *qtype (else -1). 0 or SINKD_EINVAL. */
+int store_type_parse(const char *text, uint8_t *kind, int *qtype);
+
+/* Parse a time for --since/--until: RFC 3339 ("2026-11-25T08:00:00Z",
+ * fractional seconds and +hh:mm offsets allowed), a date ("2026-11-25",
+ * midnight UTC) or a duration ago ("90s", "15m", "2h", "7d", "1w").
+ * 0 or SINKD_EINVAL. */
+int store_time_parse(const char *text, uint64_t now_ns, uint64_t *out_ns);
+
+/* Write row as one JSON object and a newline: the format of `sinkd events
+ * --format json` (docs/store.md). 0 or SINKD_EIO. */
+int store_row_json(FILE *out, const struct store_row *row);
+
+/* Check-ins per minute: DNS queries (aggregates, every query counted once)
+ * and HTTP, TLS and raw events, for minutes in [since_ns, until_ns). */
+struct store_minute {
+	int64_t minute;			/* Unix seconds, a multiple of 60 */
+	uint64_t dns, http, tls, raw;
+};
+
+typedef int (*store_minute_cb)(const struct store_minute *m, void *ctx);
+
+/* Oldest minute first, minutes without traffic left out. The callback may
+ * return non-zero to stop. 0 or SINKD_ESTORE. */
+int store_timeline(struct store *st, uint64_t since_ns, uint64_t until_ns, store_minute_cb cb,
+		   void *ctx);
+
+/* The last recorded state of one seized domain (table domain_status). */
+struct store_status_row {
+	int64_t ts;			/* Unix seconds of the change */
+	const char *domain, *state, *previous;	/* previous: "" = first record */
+	const char *details;		/* JSON object as recorded */
+	const char *source;
+};
+
+typedef int (*store_status_cb)(const struct store_status_row *row, void *ctx);
+
+/* The latest state of every domain the monitor recorded, by domain name.
+ * Strings are valid during the callback. 0 or SINKD_ESTORE. */
+int store_status_latest(struct store *st, store_status_cb cb, void *ctx);
+
+/* JSON-lines output of stored event rows ([store] jsonl, docs/store.md):
+ * one `sinkd events --format json` line per individual event row. DNS
+ * queries counted only in per-minute aggregates have no line. */
+struct store_jsonl;
+
+/* Open path for appending (created 0640). 0, SINKD_EIO (logged),
+ * SINKD_EINVAL or SINKD_ENOMEM. */
+int store_jsonl_open(struct store_jsonl **out, const char *path);
+/* Append the rows of a committed batch (payloads valid for the call);
+ * one thread only (the store writer). 0 or SINKD_EIO (logged, counted). */
+int store_jsonl_write(struct store_jsonl *j, const struct sinkd_event *ev, size_t n);
+/* Ask for the file to be reopened before the next write (any thread, e.g.
+ * on SIGUSR1 after logrotate moved it). NULL is ignored. */
+void store_jsonl_reopen(struct store_jsonl *j);
+/* Lines written and failed writes so far (any thread). */
+void store_jsonl_counts(const struct store_jsonl *j, uint64_t *lines, uint64_t *errors);
+void store_jsonl_close(struct store_jsonl *j);
 
 /* `sinkd events [--since T] [--until T] [--domain D] [--ip A] [--type T]
  *  [--limit N] [--format table|csv|json] [--scan-max N] [-c FILE | --db PATH]`. */

@@ -57,6 +57,7 @@ class Sinkd:
         # `extra` (listen, sinkhole, ...) stay repeated.
         # Every listener on ports of its own, so instances never collide.
         self.http_port, self.tls_port, self.any_port = free_port(), free_port(), free_port()
+        self.admin_port = free_port()
         sections = {"server": [("workers", str(workers))],
                     "dns": [("listen", f"127.0.0.1:{self.port}")],
                     "http": [("listen", f"127.0.0.1:{self.http_port}")],
@@ -65,7 +66,8 @@ class Sinkd:
                                  ("udp", f"127.0.0.1:{self.any_port}")],
                     "rrl": [("enabled", "yes" if rrl else "no")],
                     "domains": [("file", domains_file)],
-                    "store": [("path", str(self.db)), ("commit_interval_ms", "200")]}
+                    "store": [("path", str(self.db)), ("commit_interval_ms", "200")],
+                    "admin": [("listen", f"127.0.0.1:{self.admin_port}")]}
         cur = None
         overridden = set()
         for line in extra.strip().splitlines():
