@@ -1,0 +1,251 @@
+/* sinkd dashboard: reads the admin JSON API of the server that serves this
+ * page (docs/api.md) and draws it with uPlot. No other network access. */
+"use strict";
+
+const RANGES = { "15m": 900, "1h": 3600, "6h": 21600, "24h": 86400, "7d": 604800 };
+const EVENTS_LIMIT = 1000;
+const state = { range: "1h", family: "", domain: "", token: "", charts: {},
+                lastCheckins: null, refreshTimer: null, ticks: 0 };
+
+function $(id) { return document.getElementById(id); }
+function fmt(n) { return Number(n).toLocaleString("en-US"); }
+
+class Unauthorized extends Error {}
+
+async function api(path) {
+  const headers = {};
+  if (state.token) headers.Authorization = "Bearer " + state.token;
+  const r = await fetch(path, { headers, cache: "no-store" });
+  if (r.status === 401) { showTokenBox(); throw new Unauthorized(path); }
+  const body = await r.json();
+  if (!r.ok && !(path === "/health" && r.status === 503))
+    throw new Error(path + ": " + (body.error || r.status));
+  return body;
+}
+
+function showTokenBox() { $("token-box").hidden = false; }
+
+function setRows(table, rows) {
+  table.replaceChildren();
+  for (const cells of rows) {
+    const tr = document.createElement("tr");
+    for (const c of cells) {
+      const td = document.createElement("td");
+      if (typeof c === "object" && c !== null) {
+        td.textContent = c.text;
+        if (c.cls) td.className = c.cls;
+        for (const [k, v] of Object.entries(c.data || {})) td.dataset[k] = v;
+      } else {
+        td.textContent = c;
+      }
+      tr.appendChild(td);
+    }
+    table.appendChild(tr);
+  }
+}
+
+function sinceArg() { return Math.floor(Date.now() / 1000) - RANGES[state.range]; }
+
+/* ---- charts ------------------------------------------------------------- */
+
+function series(minutes, since, until, pick) {
+  const byMinute = new Map(minutes.map(m => [m.minute, m]));
+  const xs = [], ys = [];
+  for (let t = Math.ceil(since / 60) * 60; t < until; t += 60) {
+    xs.push(t);
+    const m = byMinute.get(t);
+    ys.push(m ? pick(m) : 0);
+  }
+  return [xs, ys];
+}
+
+function drawChart(id, label, color, data) {
+  const el = $(id);
+  const width = Math.max(300, el.clientWidth || 800);
+  if (state.charts[id]) {
+    state.charts[id].setData(data);
+    return;
+  }
+  state.charts[id] = new uPlot({
+    width, height: 220,
+    series: [{}, { label, stroke: color, fill: color + "33", width: 1.5 }],
+    axes: [{ stroke: "#7d8896" }, { stroke: "#7d8896" }],
+    scales: { x: { time: true } },
+  }, data, el);
+}
+
+/* ---- panels --------------------------------------------------------------- */
+
+async function loadTimeline() {
+  const since = sinceArg(), until = Math.floor(Date.now() / 1000) + 60;
+  const t = await api(`/api/v1/timeline?since=${since}&until=${until}`);
+  $("range-checkins").textContent = fmt(t.totals.checkins);
+  $("range-dns").textContent = fmt(t.totals.dns);
+  drawChart("chart-checkins", "check-ins", "#58a6ff",
+            series(t.minutes, since, until, m => m.checkins));
+  drawChart("chart-dns", "DNS queries", "#d29922", series(t.minutes, since, until, m => m.dns));
+}
+
+function topN(events, key) {
+  const counts = new Map();
+  for (const e of events) {
+    const k = key(e);
+    if (k === null) continue;
+    counts.set(k, (counts.get(k) || 0) + (e.count || 1));
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0]))).slice(0, 10);
+}
+
+function fillTop(id, rows) {
+  setRows($(id), rows.length ? rows.map(([k, n]) => [
+    { text: String(k), data: { key: String(k) } },
+    { text: fmt(n), cls: "n", data: { count: String(n) } }]) : [["no events"]]);
+}
+
+async function loadEvents() {
+  let q = `/api/v1/events?limit=${EVENTS_LIMIT}&since=${sinceArg()}`;
+  if (state.family) q += "&family=" + encodeURIComponent(state.family);
+  if (state.domain) q += "&domain=" + encodeURIComponent(state.domain);
+  const page = await api(q);
+  const ev = page.events;
+  const checkins = ev.filter(e => e.kind !== "dns");
+  fillTop("top-families", topN(checkins, e => e.family || "unclassified"));
+  fillTop("top-countries", topN(checkins, e => e.country || "unknown"));
+  fillTop("top-asns", topN(checkins, e => (e.asn ? "AS" + e.asn : "unknown")));
+  fillTop("top-domains", topN(ev, e => e.zone || null));
+  $("top-note").textContent = `Tables from the ${fmt(ev.length)} newest events in range` +
+    (page.next_cursor ? ` (more exist: narrow the filters)` : "") + ".";
+  const sources = new Set(ev.map(e => e.src.replace(/:\d+$/, "").replace(/^\[|\]$/g, "")));
+  $("distinct-sources").textContent = fmt(sources.size);
+  setRows($("events-table"), ev.slice(0, 20).map(e => [
+    e.time, e.kind, e.src, e.qname || e.host || "", e.family || "",
+    e.kind === "http" ? `${e.method || ""} ${e.target || ""}` : (e.qtype || e.proto || ""),
+    { text: fmt(e.count || 1), cls: "n" }]));
+}
+
+async function loadHealth() {
+  const h = await api("/health");
+  const b = $("health");
+  b.dataset.ready = String(h.ready);
+  b.textContent = h.status;
+  const c = h.checks;
+  setRows($("health-table"), [
+    ["listeners", { text: c.listeners.ok ? "up" : "down", cls: c.listeners.ok ? "state-ok" : "state-bad" }],
+    ["store", { text: c.store.ok ? "writable" : (c.store.problem || "not ok"), cls: c.store.ok ? "state-ok" : "state-bad" }],
+    ["queue fill", { text: (c.queue.max_fill * 100).toFixed(1) + "% (limit " + (c.queue.threshold * 100).toFixed(0) + "%)", cls: c.queue.ok ? "state-ok" : "state-bad" }],
+    ["uptime", h.uptime_s + " s"],
+  ]);
+}
+
+async function loadDomains() {
+  const d = await api("/api/v1/domains");
+  const m = d.monitor;
+  if (!m.enabled) {
+    $("monitor-summary").textContent = "Domain monitor off ([monitor] enabled = no).";
+  } else {
+    const states = Object.entries(m.domains).filter(([, n]) => n > 0)
+      .map(([s, n]) => `${s}: ${fmt(n)}`).join(", ");
+    $("monitor-summary").textContent = `${fmt(m.rounds)} rounds, last ${m.last_round || "not yet"}; ${states || "no domain checked yet"}`;
+  }
+  const bad = d.domains.filter(x => x.state !== "ok").slice(0, 50);
+  setRows($("monitor-table"), bad.map(x => [x.domain,
+    { text: x.state, cls: "state-bad" }, x.since,
+    (x.details && x.details.summary) || ""]));
+}
+
+function showCounters(c) {
+  $("live-checkins").textContent = fmt(c.checkins.total);
+  $("live-dns").textContent = fmt(c.dns.queries);
+  const d = c.drops;
+  const total = d.dns_queue_full + d.capture_queue_full + d.store_failed;
+  $("drops-total").textContent = fmt(total);
+  setRows($("drops-table"), [
+    ["DNS queue full", { text: fmt(d.dns_queue_full), cls: "n" }],
+    ["capture queue full", { text: fmt(d.capture_queue_full), cls: "n" }],
+    ["store commit failed", { text: fmt(d.store_failed), cls: "n" }],
+    ["RRL dropped", { text: fmt(c.dns.rrl_dropped), cls: "n" }],
+    ["TLS handshakes failed", { text: fmt(c.capture.tls_handshake_failures), cls: "n" }],
+  ]);
+  document.body.dataset.liveTicks = String(++state.ticks);
+  if (state.lastCheckins !== null && c.checkins.total !== state.lastCheckins) scheduleRefresh(1000);
+  state.lastCheckins = c.checkins.total;
+}
+
+async function refresh() {
+  try {
+    await Promise.all([loadTimeline(), loadEvents(), loadHealth(), loadDomains()]);
+    document.body.dataset.loaded = String(Date.now());
+  } catch (e) {
+    if (!(e instanceof Unauthorized)) console.warn("refresh:", e.message);
+  }
+}
+
+function scheduleRefresh(ms) {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(refresh, ms);
+}
+
+/* ---- live: server-sent events read with fetch (which can send the token) */
+
+async function live() {
+  for (;;) {
+    try {
+      const headers = {};
+      if (state.token) headers.Authorization = "Bearer " + state.token;
+      const r = await fetch("/api/v1/live?interval=1", { headers, cache: "no-store" });
+      if (r.status === 401) { showTokenBox(); return; }
+      if (!r.ok || !r.body) throw new Error("live: HTTP " + r.status);
+      $("live-state").textContent = "live";
+      const reader = r.body.getReader();
+      const dec = new TextDecoder();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf("\n\n")) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const data = block.split("\n").filter(l => l.startsWith("data: ")).map(l => l.slice(6)).join("\n");
+          if (data) showCounters(JSON.parse(data));
+        }
+      }
+    } catch (e) {
+      console.warn(e.message);
+    }
+    $("live-state").textContent = "reconnecting…";
+    await new Promise(res => setTimeout(res, 2000));
+  }
+}
+
+function init() {
+  const m = location.hash.match(/token=([^&]+)/);
+  if (m) {
+    sessionStorage.setItem("sinkd-token", decodeURIComponent(m[1]));
+    history.replaceState(null, "", location.pathname);
+  }
+  state.token = sessionStorage.getItem("sinkd-token") || "";
+  $("token-form").addEventListener("submit", ev => {
+    ev.preventDefault();
+    state.token = $("token").value.trim();
+    sessionStorage.setItem("sinkd-token", state.token);
+    $("token-box").hidden = true;
+    refresh();
+    live();
+  });
+  $("filters").addEventListener("submit", ev => {
+    ev.preventDefault();
+    state.range = $("f-range").value;
+    state.family = $("f-family").value.trim();
+    state.domain = $("f-domain").value.trim();
+    for (const c of Object.values(state.charts)) c.destroy();
+    state.charts = {};
+    refresh();
+  });
+  refresh();
+  live();
+  setInterval(refresh, 30000);
+}
+
+init();
