@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
+#include "cluster/cluster.h"
 #include "core/config.h"
 #include "domains/domains.h"
 #include "server/server.h"
@@ -18,6 +21,7 @@ static const struct command commands[] = {
 	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
 	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
 	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
+	{"cluster", cluster_cli, "init|status: the ClickHouse cluster this node ships to"},
 };
 
 static void usage(FILE *out)
@@ -43,6 +47,10 @@ int main(int argc, char **argv)
 		printf("sinkd %s\n", SINKD_VERSION);
 		return 0;
 	}
+	/* libcurl (ClickHouse shipping) wants this before any thread starts. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (argc > 2 && strcmp(argv[1], "report") == 0 && strcmp(argv[2], "nodes") == 0)
+		return cluster_report_nodes(argc - 2, argv + 2);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

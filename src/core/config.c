@@ -24,7 +24,7 @@
 
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
-	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_ADMIN, SEC_COUNT
+	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_ADMIN, SEC_COUNT
 };
 
 /* Parser states besides a known section. */
@@ -34,7 +34,7 @@ enum section {
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
 						     "capture", "http", "tls", "catchall", "monitor",
-						     "proxy", "admin"};
+						     "proxy", "cluster", "admin"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -166,6 +166,18 @@ static const struct key keys[] = {
 	TXT(SEC_MONITOR, T_STR, "metrics_file", monitor_metrics_file, 0),
 
 	LIST(SEC_PROXY, T_CIDR, "trusted", proxy_trusted, n_proxy_trusted),
+
+	TXT(SEC_CLUSTER, T_BOOL, "enabled", cluster_enabled, 0),
+	TXT(SEC_CLUSTER, T_STR, "node", cluster_node, 0),
+	LIST(SEC_CLUSTER, T_SERVER, "shard", cluster_shard, n_cluster_shard),
+	TXT(SEC_CLUSTER, T_STR, "cluster", cluster_name, K_NONEMPTY),
+	TXT(SEC_CLUSTER, T_STR, "database", cluster_database, K_NONEMPTY),
+	TXT(SEC_CLUSTER, T_STR, "user", cluster_user, K_NONEMPTY),
+	TXT(SEC_CLUSTER, T_STR, "password", cluster_password, 0),
+	TXT(SEC_CLUSTER, T_STR, "spool_dir", cluster_spool_dir, K_NONEMPTY),
+	NUM(SEC_CLUSTER, "spool_max_mb", cluster_spool_max_mb, 1, 1048576),
+	NUM(SEC_CLUSTER, "ship_interval_ms", cluster_ship_interval_ms, 10, 3600000),
+	NUM(SEC_CLUSTER, "timeout_ms", cluster_timeout_ms, 100, 600000),
 
 	TXT(SEC_ADMIN, T_STR, "listen", admin_listen, K_NONEMPTY),
 	TXT(SEC_ADMIN, T_STR, "token", admin_token, K_SECRET),
@@ -309,6 +321,13 @@ void config_defaults(struct sinkd_config *cfg)
 	SET_STR(cfg->admin_third_party_dir, SINKD_THIRD_PARTY_DIR);
 	cfg->admin_max_connections = 32;
 	cfg->admin_health_queue_percent = 90;
+	SET_STR(cfg->cluster_name, "sinkd");
+	SET_STR(cfg->cluster_database, "sinkd");
+	SET_STR(cfg->cluster_user, "default");
+	SET_STR(cfg->cluster_spool_dir, "sinkd-spool");
+	cfg->cluster_spool_max_mb = 1024;
+	cfg->cluster_ship_interval_ms = 1000;
+	cfg->cluster_timeout_ms = 10000;
 }
 
 /* ---- error reporting ----------------------------------------------------- */

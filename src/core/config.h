@@ -178,6 +178,20 @@ struct sinkd_config {
 	char admin_third_party_dir[CONFIG_PATH_MAX]; /* npm packages (uPlot) */
 	unsigned admin_max_connections;		/* concurrent connections (default 32) */
 	unsigned admin_health_queue_percent;	/* not ready above this ring fill */
+	/* [cluster] (docs/scale-out.md): ship events to ClickHouse */
+	bool cluster_enabled;		/* default no */
+	char cluster_node[64];		/* node identity ("" = the host name) */
+	struct config_sockaddr cluster_shard[CONFIG_MAX_SERVERS]; /* HTTP interface
+					 * of each shard's server (port default 8123) */
+	unsigned n_cluster_shard;
+	char cluster_name[64];		/* <remote_servers> cluster name (default sinkd) */
+	char cluster_database[64];	/* default sinkd */
+	char cluster_user[64];		/* default "default" */
+	char cluster_password[128];	/* default "" */
+	char cluster_spool_dir[CONFIG_PATH_MAX]; /* default ./sinkd-spool */
+	unsigned cluster_spool_max_mb;	/* spool bound; oldest batches go first (1024) */
+	unsigned cluster_ship_interval_ms; /* how often the shipper looks (1000) */
+	unsigned cluster_timeout_ms;	/* one HTTP request to ClickHouse (10000) */
 };
 
 /* Fill cfg with the embedded defaults. */

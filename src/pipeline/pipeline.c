@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include "core/error.h"
+#include "cluster/cluster.h"
 #include "core/log.h"
 #include "pipeline/agg.h"
 #include "store/store.h"
@@ -238,6 +239,15 @@ static void write_job(struct pipeline *p, struct job *job)
 		uint64_t events = agg_events(aggs + off, k) + (first ? job->row_events : 0);
 		int ret = store_write_aggs(p->store, aggs + off, k, first ? job->rows : NULL,
 					   first ? job->n_rows : 0);
+		if (ret == 0 && first && job->n_rows > 0 && p->opt.cluster != NULL) {
+			size_t n_ids;
+			const int64_t *ids = store_batch_ids(p->store, &n_ids);
+			if (n_ids == job->n_rows)
+				cluster_spool(p->opt.cluster, job->rows, ids, n_ids);
+			else
+				log_err("cluster: batch of %zu rows has %zu ids: not spooled",
+					job->n_rows, n_ids);
+		}
 		if (ret == 0) {
 			stored += events;
 			if (first && job->n_rows > 0)

@@ -38,6 +38,7 @@ struct pipeline_options {
 	size_t dns_flush_max;		/* see above (0 = 50000) */
 	struct store_jsonl *jsonl;	/* committed rows also go here (NULL = no);
 					 * borrowed, written by the store writer */
+	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
 };
 
 struct pipeline_stats {

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "dns/dns.h"
 #include "domains/domains.h"
+#include "cluster/cluster.h"
 #include "monitor/monitor.h"
 #include "net/net.h"
 #include "pipeline/pipeline.h"
@@ -39,6 +40,7 @@ struct serve {
 	struct capture *capture;
 	struct admin *admin;		/* NULL: [admin] listen = off */
 	struct store_jsonl *jsonl;	/* NULL: no [store] jsonl */
+	struct cluster *cluster;	/* NULL: [cluster] enabled = no */
 };
 
 static int load_config(const char *path, struct sinkd_config *cfg)
@@ -194,6 +196,11 @@ static int serve_run(struct serve *s)
 		ret = store_jsonl_open(&s->jsonl, s->cfg.store_jsonl);
 	if (ret != 0)
 		goto fail;
+	if (s->cfg.cluster_enabled) {
+		ret = cluster_new(&s->cluster, &s->cfg);
+		if (ret != 0)
+			goto fail;
+	}
 	struct pipeline_options po = {
 		.n_rings = s->cfg.workers + s->cfg.capture_workers,
 		.ring_size = s->cfg.queue_size,
@@ -203,6 +210,7 @@ static int serve_run(struct serve *s)
 		.dns_aggregate_max = s->cfg.dns_aggregate_max,
 		.dns_flush_max = s->cfg.dns_flush_max,
 		.jsonl = s->jsonl,
+		.cluster = s->cluster,
 	};
 	ret = pipeline_new(&s->pipe, s->store, &po);
 	if (ret == 0)
@@ -230,6 +238,8 @@ static int serve_run(struct serve *s)
 		ret = dns_server_start(s->dns);
 	if (ret == 0)
 		ret = monitor_start(s->monitor);
+	if (ret == 0 && s->cluster != NULL)
+		ret = cluster_start(s->cluster);
 	if (ret == 0)
 		ret = capture_start(s->capture);
 	if (ret == 0)
@@ -257,6 +267,18 @@ static void serve_stop(struct serve *s)
 	}
 	if (s->pipe != NULL)
 		pipeline_stop(s->pipe);
+	if (s->cluster != NULL) {
+		cluster_stop(s->cluster); /* after the pipeline's last spool write */
+		struct cluster_stats cs;
+		cluster_stats(s->cluster, &cs);
+		log_info("cluster: %llu events spooled, %llu shipped, %llu dropped (spool full or "
+			 "refused), %llu not spooled (disk); %llu batches (%llu bytes) left in the "
+			 "spool for the next start",
+			 (unsigned long long)cs.events_spooled, (unsigned long long)cs.events_shipped,
+			 (unsigned long long)cs.events_dropped,
+			 (unsigned long long)cs.spool_write_failed, (unsigned long long)cs.spool_files,
+			 (unsigned long long)cs.spool_bytes);
+	}
 	if (s->dns != NULL && s->pipe != NULL)
 		print_totals(s);
 	capture_free(s->capture);
@@ -266,6 +288,7 @@ static void serve_stop(struct serve *s)
 	dns_rrl_free(s->rrl);
 	store_jsonl_close(s->jsonl);
 	store_close(s->store);
+	cluster_free(s->cluster);
 }
 
 /* Connection pools are sized in the tens of thousands: lift the soft

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define ROW_COLUMNS 24
@@ -47,12 +48,37 @@ void store_rows_close(struct store *st)
 	sqlite3_finalize(st->rows.insert_one);
 	sqlite3_finalize(st->rows.insert_many);
 	st->rows.insert_one = st->rows.insert_many = NULL;
+	free(st->rows.ids);
+	st->rows.ids = NULL;
+	st->rows.n_ids = st->rows.cap_ids = 0;
+}
+
+/* Remember the id of the next row of this write (store_batch_ids). */
+static int note_id(struct store_rows *rw, int64_t id)
+{
+	if (rw->n_ids == rw->cap_ids) {
+		size_t cap = rw->cap_ids ? rw->cap_ids * 2 : 1024;
+		int64_t *ids = realloc(rw->ids, cap * sizeof(*ids));
+		if (ids == NULL)
+			return SINKD_ENOMEM;
+		rw->ids = ids;
+		rw->cap_ids = cap;
+	}
+	rw->ids[rw->n_ids++] = id;
+	return 0;
+}
+
+const int64_t *store_batch_ids(const struct store *st, size_t *n)
+{
+	*n = st->rows.n_ids;
+	return st->rows.ids;
 }
 
 void store_rows_begin(struct store *st)
 {
 	st->rows.last_id_at_begin = st->rows.last_id;
 	st->rows.n_pending = 0;
+	st->rows.n_ids = 0;
 	st->capture.n_pending = 0;
 }
 
@@ -60,6 +86,7 @@ void store_rows_rollback(struct store *st)
 {
 	st->rows.last_id = st->rows.last_id_at_begin;
 	st->rows.n_pending = 0;
+	st->rows.n_ids = 0;
 	st->capture.n_pending = 0;
 	/* Bodies inserted by the rolled-back transaction are gone. */
 	store_capture_forget(st);
@@ -174,6 +201,8 @@ static int insert_late(struct store *st, const struct sinkd_event *ev, int64_t k
 		if (rc == SQLITE_DONE) {
 			if (id > rw->last_id)
 				rw->last_id = id;
+			if (note_id(rw, id) != 0)
+				return store_sql_error(st, "remember event id: out of memory");
 			return ev->kind == EVENT_DNS ? 0 : store_capture_add(st, ev, id);
 		}
 		if (rc != SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -201,6 +230,8 @@ int store_rows_add(struct store *st, const struct sinkd_event *ev)
 		return insert_late(st, ev, key);
 	}
 	rw->last_id = key;
+	if (note_id(rw, key) != 0)
+		return store_sql_error(st, "remember event id: out of memory");
 	if (bind_row(st, rw->insert_many, (int)rw->n_pending * ROW_COLUMNS, ev, key) != 0)
 		return SINKD_ESTORE;
 	if (ev->kind != EVENT_DNS && store_capture_add(st, ev, key) != 0)

@@ -59,6 +59,12 @@ struct store_dns_agg {
 int store_write_aggs(struct store *st, const struct store_dns_agg *aggs, size_t n_aggs,
 		     const struct sinkd_event *ev, size_t n_ev);
 
+/* The ids (time keys) the last store_write / store_write_aggs gave its
+ * event rows, in the order the events were passed; valid until the next
+ * write on this handle (owned by the handle). *n = 0 after a failed write.
+ * The cluster spool ships events under these ids. */
+const int64_t *store_batch_ids(const struct store *st, size_t *n);
+
 /* Sort aggregates in the order store_write_aggs writes them (dns_minute's
  * primary key). store_write_aggs sorts each call itself; a caller that
  * writes many keys of a minute over several calls should sort them all

@@ -86,6 +86,10 @@ struct store_rows {
 		int64_t id;
 	} pending[STORE_ROWS_PER_INSERT];
 	size_t n_pending;
+	/* Ids given to the rows of the current write, in the caller's order
+	 * (store_batch_ids); grown on demand, kept across writes. */
+	int64_t *ids;
+	size_t n_ids, cap_ids;
 };
 
 /* The capture writer (capture.c): the side row of an HTTP, TLS or raw
@@ -114,6 +118,10 @@ struct store_capture {
 		uint8_t body_sha256[32];
 	} pending[STORE_ROWS_PER_INSERT];
 	size_t n_pending;
+	/* Ids given to the rows of the current write, in the caller's order
+	 * (store_batch_ids); grown on demand, kept across writes. */
+	int64_t *ids;
+	size_t n_ids, cap_ids;
 };
 
 struct store {
