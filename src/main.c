@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include "cluster/cluster.h"
+#include "classify/classify.h"
 #include "core/config.h"
 #include "domains/domains.h"
 #include "server/server.h"
@@ -22,6 +23,7 @@ static const struct command commands[] = {
 	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
 	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
 	{"cluster", cluster_cli, "init|status: the ClickHouse cluster this node ships to"},
+	{"rules", classify_rules_cli, "check FILE... | list [FILE...]: family rule files"},
 };
 
 static void usage(FILE *out)

@@ -19,14 +19,18 @@ struct pipeline;
 struct dns_server;
 struct capture;
 struct monitor;
+struct classify;
+struct cluster;
 
 /* What the endpoint reports on; every pointer is borrowed and must outlive
- * admin_free. capture and monitor may be NULL (disabled). */
+ * admin_free. capture, monitor, classify and cluster may be NULL. */
 struct admin_sources {
 	struct pipeline *pipe;
 	struct dns_server *dns;
 	struct capture *capture;
 	struct monitor *monitor;
+	struct classify *classify;	/* rule hits, decode results */
+	struct cluster *cluster;	/* ClickHouse shipping */
 };
 
 struct admin;

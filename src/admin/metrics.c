@@ -6,6 +6,8 @@
 #include "admin/admin_internal.h"
 
 #include "capture/capture.h"
+#include "classify/classify.h"
+#include "cluster/cluster.h"
 #include "core/error.h"
 #include "dns/dns.h"
 #include "monitor/monitor.h"
@@ -165,6 +167,52 @@ static void pipeline_metrics(struct admin *a, FILE *out, const struct dns_totals
 	gauge(out, "sinkd_ready", "1 when /health reports ready.", ready ? 1 : 0);
 }
 
+/* A label value as the text format wants it: \\, \" and \n escaped. */
+static void label_value(FILE *out, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(out, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*v, out);
+	}
+}
+
+static void classify_metrics(FILE *out, const struct classify *cl)
+{
+	struct classify_stats st;
+	classify_stats(cl, &st);
+	counter(out, "sinkd_classify_events_total", "Events classified by the family rules.",
+		st.events);
+	counter(out, "sinkd_classify_unknown_total", "Classified events no rule claimed.",
+		st.unknown);
+	head(out, "sinkd_rule_hits_total", "counter", "Events a rule claimed, by family.");
+	for (size_t i = 0; i < st.n_families && i < CLASSIFY_STATS_FAMILIES; i++) {
+		fputs("sinkd_rule_hits_total{family=\"", out);
+		label_value(out, st.families[i].family);
+		fprintf(out, "\"} %llu\n", (unsigned long long)st.families[i].hits);
+	}
+	/* Families beyond the table's bound, so the sum stays right. */
+	fprintf(out, "sinkd_rule_hits_total{family=\"(other)\"} %llu\n",
+		(unsigned long long)st.other_hits);
+	head(out, "sinkd_decode_results_total", "counter",
+	     "Protocol decoder runs by result (a failure is any status but ok).");
+	sample(out, "sinkd_decode_results_total", "result", "ok", st.decode_ok);
+	sample(out, "sinkd_decode_results_total", "result", "failed", st.decode_failed);
+	head(out, "sinkd_decode_failures_total", "counter", "Decoder failures, by family.");
+	for (size_t i = 0; i < st.n_families && i < CLASSIFY_STATS_FAMILIES; i++) {
+		fputs("sinkd_decode_failures_total{family=\"", out);
+		label_value(out, st.families[i].family);
+		fprintf(out, "\"} %llu\n", (unsigned long long)st.families[i].decode_failed);
+	}
+	head(out, "sinkd_rules_reloads_total", "counter", "Rule set reloads (SIGHUP) by result.");
+	sample(out, "sinkd_rules_reloads_total", "result", "ok", st.reloads);
+	sample(out, "sinkd_rules_reloads_total", "result", "failed", st.reload_failures);
+	gauge(out, "sinkd_rules_loaded", "Rules in the running set.", (double)st.rules);
+}
+
 /* /proc/self/stat: CPU seconds, start time, virtual and resident size. */
 static void process_metrics(FILE *out)
 {
@@ -226,6 +274,10 @@ int admin_metrics_write(struct admin *a, FILE *out)
 	dns_metrics(out, &dt);
 	capture_metrics(out, &ct);
 	pipeline_metrics(a, out, &dt, &ct);
+	if (a->src.classify != NULL)
+		classify_metrics(out, a->src.classify);
+	if (a->src.cluster != NULL)
+		cluster_metrics(a->src.cluster, out);
 	if (a->src.monitor != NULL && monitor_metrics(a->src.monitor, out) != 0)
 		return SINKD_EIO;
 	process_metrics(out);

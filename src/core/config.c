@@ -21,10 +21,14 @@
 #ifndef SINKD_DATA_DIR
 #define SINKD_DATA_DIR "/usr/share/sinkd"
 #endif
+#ifndef SINKD_RULES_DIR
+#define SINKD_RULES_DIR SINKD_DATA_DIR "/rules"
+#endif
 
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
-	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_ADMIN, SEC_COUNT
+	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_DECODE, SEC_RULES, SEC_ADMIN,
+	SEC_COUNT
 };
 
 /* Parser states besides a known section. */
@@ -34,7 +38,7 @@ enum section {
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
 						     "capture", "http", "tls", "catchall", "monitor",
-						     "proxy", "cluster", "admin"};
+						     "proxy", "cluster", "decode", "rules", "admin"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -49,6 +53,7 @@ enum key_type {
 	T_IP,	  /* repeatable bare address */
 	T_NAMES,  /* repeatable domain name */
 	T_SERVER, /* repeatable address, port optional */
+	T_KEY128, /* repeatable 32 hex digits; a comma list adds several */
 };
 
 #define K_NONEMPTY 1
@@ -121,6 +126,7 @@ static const struct key keys[] = {
 	NUM(SEC_PIPELINE, "queue_size", queue_size, 16, 1048576),
 	NUM(SEC_PIPELINE, "dns_aggregate_max", dns_aggregate_max, 1024, 16777216),
 	NUM(SEC_PIPELINE, "dns_flush_max", dns_flush_max, 1, 16777216),
+	NUM(SEC_PIPELINE, "shapes_max", shapes_max, 16, 1048576),
 
 	NUM(SEC_CAPTURE, "workers", capture_workers, 1, 256),
 	NUM(SEC_CAPTURE, "max_connections", capture_max_connections, 16, 10000000),
@@ -178,6 +184,10 @@ static const struct key keys[] = {
 	NUM(SEC_CLUSTER, "spool_max_mb", cluster_spool_max_mb, 1, 1048576),
 	NUM(SEC_CLUSTER, "ship_interval_ms", cluster_ship_interval_ms, 10, 3600000),
 	NUM(SEC_CLUSTER, "timeout_ms", cluster_timeout_ms, 100, 600000),
+	LIST(SEC_DECODE, T_KEY128, "waledac_key", decode_waledac_key, n_decode_waledac_key),
+	TXT(SEC_DECODE, T_HEX, "waledac_iv", decode_waledac_iv, 0),
+
+	TXT(SEC_RULES, T_STR, "files", rules_files, 0),
 
 	TXT(SEC_ADMIN, T_STR, "listen", admin_listen, K_NONEMPTY),
 	TXT(SEC_ADMIN, T_STR, "token", admin_token, K_SECRET),
@@ -277,11 +287,14 @@ void config_defaults(struct sinkd_config *cfg)
 
 	SET_STR(cfg->domains_file, SINKD_DATA_DIR "/waledac-domains.txt");
 	SET_STR(cfg->store_path, "sinkd.db");
+	SET_STR(cfg->rules_files, SINKD_RULES_DIR "/waledac.rules, " SINKD_RULES_DIR
+						  "/kelihos.rules, " SINKD_RULES_DIR "/generic.rules");
 	cfg->store_commit_interval_ms = 1000;
 	cfg->store_batch_max = 10000;
 	cfg->queue_size = 65536;
 	cfg->dns_aggregate_max = 1000000;
 	cfg->dns_flush_max = 50000;
+	cfg->shapes_max = 4096;
 	cfg->monitor_interval_s = 3600;
 	for (size_t i = 0; i < sizeof(root_servers) / sizeof(root_servers[0]); i++)
 		config_parse_server(root_servers[i], &cfg->monitor_root_hint[i]);
@@ -564,6 +577,25 @@ static int parse_ip(const char *v, void *out)
 	return config_parse_ipaddr(v, out);
 }
 
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int parse_key128(const char *v, void *out)
+{
+	struct config_key128 *k = out;
+	if (!is_hex32(v))
+		return SINKD_EINVAL;
+	for (size_t i = 0; i < 16; i++)
+		k->key[i] = (uint8_t)(hex_nibble(v[2 * i]) << 4 | hex_nibble(v[2 * i + 1]));
+	set_str(k->text, sizeof(k->text), v);
+	return 0;
+}
+
 static const struct {
 	enum key_type type;
 	int (*parse)(const char *v, void *out);
@@ -582,6 +614,8 @@ static const struct {
 	 "bits beyond the prefix)"},
 	{T_IP, parse_ip,
 	 "an IPv4 or IPv6 address (expected e.g. 192.0.2.1 or 2001:db8::1, no port)"},
+	{T_KEY128, parse_key128,
+	 "a 128-bit key as 32 hex digits (several: a comma list or repeated lines)"},
 };
 
 /* Parse one element of a repeatable key into item. 0 or -1 (reported). */
@@ -618,6 +652,8 @@ static const char *item_text(const struct key *k, const void *item)
 		return ((const struct config_port_range *)item)->text;
 	if (k->type == T_CIDR)
 		return ((const struct config_cidr *)item)->text;
+	if (k->type == T_KEY128)
+		return ((const struct config_key128 *)item)->text;
 	return item;
 }
 
@@ -625,6 +661,8 @@ static bool same_item(const struct key *k, const void *a, const void *b)
 {
 	if (k->type == T_NAMES || k->type == T_CIDR)
 		return strcasecmp(a, b) == 0;
+	if (k->type == T_KEY128)
+		return memcmp(a, b, 16) == 0;
 	if (k->type == T_IP) {
 		const struct config_ipaddr *x = a, *y = b;
 		return x->af == y->af && memcmp(x->ip, y->ip, sizeof(x->ip)) == 0;
@@ -666,12 +704,32 @@ static void add_item(struct parse_ctx *c, const struct key *k, size_t ki, const 
 	(*count)++;
 }
 
+static char *trim(char *s, char *end);
+
+/* A comma list ("k1, k2"): each element added as if on its own line. */
+static void add_list(struct parse_ctx *c, const struct key *k, size_t ki, const char *v)
+{
+	char buf[256];
+	if (strlen(v) >= sizeof(buf)) {
+		kerr(c, k, "value is too long (put the values on separate lines)");
+		return;
+	}
+	memcpy(buf, v, strlen(v) + 1);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save))
+		add_item(c, k, ki, trim(t, t + strlen(t)));
+}
+
 static void apply(struct parse_ctx *c, const struct key *k, const char *v)
 {
 	size_t ki = (size_t)(k - keys);
 	size_t n = strlen(v);
 	if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
 		kerr(c, k, "remove the quotes around the value (values are never quoted)");
+		return;
+	}
+	if (k->max_n > 0 && k->type == T_KEY128) {
+		add_list(c, k, ki, v);
 		return;
 	}
 	if (k->max_n > 0) {

@@ -40,6 +40,14 @@ struct config_cidr {
 	char text[64];
 };
 
+/* A 128-bit key given as 32 hex digits ([decode] waledac_key). */
+struct config_key128 {
+	uint8_t key[16];
+	char text[33];
+};
+
+#define CONFIG_MAX_KEYS 16
+
 /* A bare IP address (no port) with its text. */
 struct config_ipaddr {
 	int af;			/* AF_INET or AF_INET6 */
@@ -192,6 +200,17 @@ struct sinkd_config {
 	unsigned cluster_spool_max_mb;	/* spool bound; oldest batches go first (1024) */
 	unsigned cluster_ship_interval_ms; /* how often the shipper looks (1000) */
 	unsigned cluster_timeout_ms;	/* one HTTP request to ClickHouse (10000) */
+	/* [decode] (docs/decoders.md) */
+	struct config_key128 decode_waledac_key[CONFIG_MAX_KEYS]; /* tried in order */
+	unsigned n_decode_waledac_key;		/* default none */
+	char decode_waledac_iv[33];		/* CBC IV, 32 hex ("" = all zero) */
+
+	/* [pipeline] shapes_max: protocol shapes kept in memory (docs/shapes.md) */
+	unsigned shapes_max;			/* default 4096 */
+
+	/* [rules] (docs/rules.md) */
+	char rules_files[4 * CONFIG_PATH_MAX];	/* comma list of rule files, in
+						 * evaluation order ("" = no rules) */
 };
 
 /* Fill cfg with the embedded defaults. */

@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.h"
 
+#include "classify/classify.h"
 #include "core/error.h"
 #include "cluster/cluster.h"
 #include "core/log.h"
@@ -368,6 +369,8 @@ static void take(struct pipeline *p, const struct sinkd_event *ev)
 			       ev->payload_len);
 			p->payload_used += ev->payload_len;
 		}
+		if (p->opt.classify != NULL)
+			classify_event(p->opt.classify, row); /* rules, then the rule's decoder */
 		if (!dns)
 			p->row_events++;
 		if (p->n_rows == p->opt.batch_max)

@@ -26,6 +26,7 @@
 struct store;
 struct store_jsonl;
 struct pipeline;
+struct classify;
 
 struct pipeline_options {
 	unsigned n_rings;		/* one per producer thread */
@@ -39,6 +40,8 @@ struct pipeline_options {
 	struct store_jsonl *jsonl;	/* committed rows also go here (NULL = no);
 					 * borrowed, written by the store writer */
 	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
+	struct classify *classify;	/* label rows with the family rules
+					 * (borrowed; NULL = no classification) */
 };
 
 struct pipeline_stats {

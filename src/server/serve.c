@@ -9,6 +9,7 @@
 
 #include "admin/admin.h"
 #include "capture/capture.h"
+#include "classify/classify.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -41,6 +42,7 @@ struct serve {
 	struct admin *admin;		/* NULL: [admin] listen = off */
 	struct store_jsonl *jsonl;	/* NULL: no [store] jsonl */
 	struct cluster *cluster;	/* NULL: [cluster] enabled = no */
+	struct classify *classify;	/* family rules + decoders */
 };
 
 static int load_config(const char *path, struct sinkd_config *cfg)
@@ -98,10 +100,19 @@ static void reload(struct serve *s)
 		log_err("reload: domain list has errors; keeping the running state");
 		return;
 	}
+	char err[512];
+	if (classify_reload(s->classify, &cfg, err, sizeof(err)) != 0) {
+		log_err("reload: %s; keeping the running state", err);
+		dns_data_free(data);
+		return;
+	}
 	warn_restart_needed(&s->cfg, &cfg);
 	dns_data_free(dns_server_set_data(s->dns, data));
 	monitor_reload(s->monitor, &cfg);
-	log_info("reload: done, %zu seized domains", domains_count(dns_data_registry(data)));
+	struct classify_stats cs;
+	classify_stats(s->classify, &cs);
+	log_info("reload: done, %zu seized domains, %zu family rules",
+		 domains_count(dns_data_registry(data)), cs.rules);
 }
 
 static void print_listening(const struct serve *s, size_t n_domains)
@@ -131,6 +142,21 @@ static void print_listening(const struct serve *s, size_t n_domains)
 	fflush(stdout);
 }
 
+static void print_classified(const struct classify *cl)
+{
+	struct classify_stats cs;
+	char fams[512] = "";
+	size_t used = 0;
+	classify_stats(cl, &cs);
+	for (size_t i = 0; i < cs.n_families && used < sizeof(fams); i++)
+		used += (size_t)snprintf(fams + used, sizeof(fams) - used, " %s=%llu",
+					 cs.families[i].family,
+					 (unsigned long long)cs.families[i].hits);
+	log_info("classified: %llu events, %llu unknown;%s; decoded %llu ok, %llu failed",
+		 (unsigned long long)cs.events, (unsigned long long)cs.unknown, fams,
+		 (unsigned long long)cs.decode_ok, (unsigned long long)cs.decode_failed);
+}
+
 static void print_totals(const struct serve *s)
 {
 	struct dns_totals t;
@@ -150,6 +176,8 @@ static void print_totals(const struct serve *s)
 		 (unsigned long long)t.proxy_untrusted,
 		 (unsigned long long)p.events_stored, (unsigned long long)t.events_dropped,
 		 (unsigned long long)p.events_store_failed);
+	if (s->classify != NULL)
+		print_classified(s->classify);
 	if (s->capture != NULL) {
 		struct capture_totals c;
 		capture_totals(s->capture, &c);
@@ -191,6 +219,15 @@ static int serve_run(struct serve *s)
 	if (ret != 0)
 		return ret;
 	size_t n_domains = domains_count(dns_data_registry(data));
+	char err[512];
+	ret = classify_new(&s->classify, &s->cfg, err, sizeof(err));
+	if (ret != 0) {
+		log_err("rules: %s", err);
+		goto fail;
+	}
+	struct classify_stats cs;
+	classify_stats(s->classify, &cs);
+	log_info("family rules: %zu from %s", cs.rules, s->cfg.rules_files);
 	ret = store_open(&s->store, s->cfg.store_path, false);
 	if (ret == 0 && s->cfg.store_jsonl[0] != '\0')
 		ret = store_jsonl_open(&s->jsonl, s->cfg.store_jsonl);
@@ -211,6 +248,7 @@ static int serve_run(struct serve *s)
 		.dns_flush_max = s->cfg.dns_flush_max,
 		.jsonl = s->jsonl,
 		.cluster = s->cluster,
+		.classify = s->classify,
 	};
 	ret = pipeline_new(&s->pipe, s->store, &po);
 	if (ret == 0)
@@ -227,7 +265,8 @@ static int serve_run(struct serve *s)
 	if (ret != 0)
 		return ret;
 	struct admin_sources as = {.pipe = s->pipe, .dns = s->dns, .capture = s->capture,
-				   .monitor = s->monitor};
+				   .monitor = s->monitor, .classify = s->classify,
+				   .cluster = s->cluster};
 	ret = admin_new(&s->admin, &s->cfg, &as); /* binds: before the drop */
 	if (ret != 0)
 		return ret;
@@ -289,6 +328,7 @@ static void serve_stop(struct serve *s)
 	store_jsonl_close(s->jsonl);
 	store_close(s->store);
 	cluster_free(s->cluster);
+	classify_free(s->classify); /* after the pipeline: it used it */
 }
 
 /* Connection pools are sized in the tens of thousands: lift the soft

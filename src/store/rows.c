@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROW_COLUMNS 24
+#define ROW_COLUMNS 29
 /* A late event tries this many taken nanoseconds before going after the
  * newest row; time keys stop short of INT64_MAX to leave room above. */
 #define LATE_PROBES 64
@@ -22,7 +22,8 @@
 static const char sql_insert_head[] =
     "INSERT INTO events(id, ts_ns, kind, transport, flags, worker, src_ip, src_port, dst_ip,"
     " dst_port, zone_id, qname, qtype, qclass, rcode, msg_size, ecs_family, ecs_prefix,"
-    " ecs_addr, family_id, msg_type_id, bot_id, country, asn) VALUES ";
+    " ecs_addr, family_id, msg_type_id, bot_id, country, asn, rule_id, tag_id, severity,"
+    " version_id, decode_id) VALUES ";
 
 int store_rows_open(struct store *st)
 {
@@ -105,6 +106,22 @@ static int bind_lookup(struct store *st, sqlite3_stmt *s, struct store_lookup *l
 	return 0;
 }
 
+/* Schema 5 label columns: rule, tag, severity, version, decode status.
+ * Severity is NULL for an unclassified event (family "" ). */
+static int bind_labels(struct store *st, sqlite3_stmt *s, int base, const struct sinkd_event *ev)
+{
+	if (ev->family[0] == '\0')
+		sqlite3_bind_null(s, base + 27);
+	else
+		sqlite3_bind_int(s, base + 27, ev->severity);
+	if (bind_lookup(st, s, &st->labels, base + 25, ev->rule_id) != 0 ||
+	    bind_lookup(st, s, &st->labels, base + 26, ev->tag) != 0 ||
+	    bind_lookup(st, s, &st->labels, base + 28, ev->proto_version) != 0 ||
+	    bind_lookup(st, s, &st->labels, base + 29, ev->decode_status) != 0)
+		return SINKD_ESTORE;
+	return 0;
+}
+
 static void bind_text_or_null(sqlite3_stmt *s, int col, const char *text, size_t max)
 {
 	size_t len = strnlen(text, max - 1);
@@ -155,7 +172,8 @@ static int bind_row(struct store *st, sqlite3_stmt *s, int base, const struct si
 	if (bind_lookup(st, s, &st->zones, base + 11, ev->zone) != 0 ||
 	    bind_lookup(st, s, &st->labels, base + 20, ev->family) != 0 ||
 	    bind_lookup(st, s, &st->labels, base + 21, ev->msg_type) != 0 ||
-	    bind_lookup(st, s, &st->labels, base + 22, ev->bot_id) != 0)
+	    bind_lookup(st, s, &st->bots, base + 22, ev->bot_id) != 0 ||
+	    bind_labels(st, s, base, ev) != 0)
 		return SINKD_ESTORE;
 	return 0;
 }

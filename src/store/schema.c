@@ -271,6 +271,50 @@ static const char sql_v4[] =
     " LEFT JOIN zones z ON z.id = e.zone_id;";
 /* clang-format on */
 
+/* Version 5 (the rules branch; docs/store.md "Labels"): the labels of
+ * classification. Family, rule id, tag, message type, protocol version
+ * and decode status repeat and go to `labels` (small, cached); bot ids
+ * are many and get their own lookup table `bots`, so `labels` stays a
+ * short list of names. Columns are added (instant); bot ids written
+ * before into `labels` (none were: nothing classified before v5) are
+ * moved to `bots`. No new index: --family walks time order under the
+ * scan budget like --domain. */
+static const char sql_v5[] =
+    "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "ALTER TABLE events ADD COLUMN rule_id INTEGER;"
+    "ALTER TABLE events ADD COLUMN tag_id INTEGER;"
+    "ALTER TABLE events ADD COLUMN severity INTEGER;"
+    "ALTER TABLE events ADD COLUMN version_id INTEGER;"
+    "ALTER TABLE events ADD COLUMN decode_id INTEGER;"
+    "INSERT INTO bots(name) SELECT l.name FROM labels l"
+    " WHERE l.id IN (SELECT bot_id FROM events WHERE bot_id IS NOT NULL);"
+    "UPDATE events SET bot_id = (SELECT b.id FROM bots b JOIN labels l ON l.name = b.name"
+    " WHERE l.id = events.bot_id) WHERE bot_id IS NOT NULL;"
+    "DROP VIEW events_v;"
+    /* clang-format off */
+    "CREATE VIEW events_v AS SELECT e.id,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', e.ts_ns / 1e9, 'unixepoch') AS time,"
+    " e.kind, e.transport, e.flags,"
+    " " IP_TEXT("e.src_ip") " AS src_ip, e.src_port,"
+    " " IP_TEXT("e.dst_ip") " AS dst_ip, e.dst_port,"
+    " z.name AS zone, e.qname, e.qtype, e.qclass, e.rcode, e.msg_size,"
+    " f.name AS family, m.name AS msg_type, b.name AS bot_id, e.country, e.asn,"
+    " c.conn_id, " IP_TEXT("c.proxy_ip") " AS proxy_ip, c.proxy_port, c.method,"
+    " c.http_version, c.status, c.body_len, c.proto, c.target, c.user_agent, c.referer,"
+    " lower(hex(c.body_sha256)) AS body_sha256, c.body_stored, c.ja3, c.ja3_md5, c.ja4,"
+    " r.name AS rule_id, t.name AS tag, e.severity, v.name AS proto_version,"
+    " d.name AS decode_status"
+    " FROM events e LEFT JOIN zones z ON z.id = e.zone_id"
+    " LEFT JOIN labels f ON f.id = e.family_id"
+    " LEFT JOIN labels m ON m.id = e.msg_type_id"
+    " LEFT JOIN bots b ON b.id = e.bot_id"
+    " LEFT JOIN labels r ON r.id = e.rule_id"
+    " LEFT JOIN labels t ON t.id = e.tag_id"
+    " LEFT JOIN labels v ON v.id = e.version_id"
+    " LEFT JOIN labels d ON d.id = e.decode_id"
+    " LEFT JOIN capture c ON c.id = e.id;";
+/* clang-format on */
+
 struct migration {
 	const char *what;
 	const char *sql;
@@ -281,6 +325,8 @@ static const struct migration migrations[] = {
     {"domain_status (domain monitor state changes)", sql_domain_status},
     {"inline query names, zones table, time-keyed events, primary keys only", sql_v3},
     {"capture (HTTP, TLS, raw events), bodies by SHA-256", sql_v4},
+    /* 5: the rules branch; the lead orders 5-8 at merge time. */
+    {"labels: rule, tag, severity, protocol version, decode status; bots table", sql_v5},
 };
 
 int store_schema_version(void) { return (int)(sizeof(migrations) / sizeof(migrations[0])); }

@@ -78,8 +78,7 @@ struct store_filter {
 	const char *domain;		/* seized zone, or a name under it */
 	const char *ip;			/* source address */
 	const char *type;		/* "dns", "http", "tls", "raw" or a qtype name like "A" */
-	const char *family;		/* classified family (events only: DNS aggregates
-					 * carry none and are left out) */
+	const char *family;		/* classification family ("unknown" included) */
 	size_t limit;			/* 0 = 100, at most 100000 */
 	uint64_t scan_max;		/* rows one side may examine; 0 = 2,000,000 */
 };
@@ -207,7 +206,8 @@ void store_jsonl_counts(const struct store_jsonl *j, uint64_t *lines, uint64_t *
 void store_jsonl_close(struct store_jsonl *j);
 
 /* `sinkd events [--since T] [--until T] [--domain D] [--ip A] [--type T]
- *  [--limit N] [--format table|csv|json] [--scan-max N] [-c FILE | --db PATH]`. */
+ *  [--family F] [--limit N] [--format table|csv|json] [--scan-max N]
+ *  [-c FILE | --db PATH]`. */
 int events_cli(int argc, char **argv);
 
 /* One domain's state for store_status_record (the domain monitor). */

@@ -220,8 +220,8 @@ static int agg_flush(struct store *st)
 
 /* The dns_minute key of a query; qname is borrowed. */
 static int make_key(struct store *st, struct store_agg_key *key, int64_t minute,
-		    const uint8_t resolver[16], const char *zone, const char *qname,
-		    uint16_t qtype, uint16_t rcode)
+		    const uint8_t resolver[16], const char *zone, const char *qname, uint16_t qtype,
+		    uint16_t rcode)
 {
 	key->minute = minute;
 	key->qtype = qtype;
@@ -266,6 +266,7 @@ static void rollback(struct store *st, size_t n)
 	 * for other strings): forget every cached id. */
 	store_lookup_invalidate(&st->zones);
 	store_lookup_invalidate(&st->labels);
+	store_lookup_invalidate(&st->bots);
 	atomic_fetch_add_explicit(&st->stat.batch_failures, 1, memory_order_relaxed);
 	log_err("store %s: batch rolled back (%zu records lost)", st->path, n);
 }

@@ -325,3 +325,30 @@ def test_admin_off_serves_nothing(sinkd_factory):
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", s.admin_port), timeout=2).close()
     s.stop()
+
+
+def test_rule_hits_and_decode_results_in_metrics(sinkd, api):
+    checkin_http(sinkd, 4)   # Waledac-shaped POSTs (Referer/User-Agent Mozilla, a=...&b=...)
+    checkin_raw(sinkd, b"GARBAGE NOT A BOT\r\n")
+    wait_for(lambda: stored_checkins(sinkd) >= 5, what="check-ins stored")
+    events = get_json(sinkd, "/api/v1/events?limit=100")["events"]
+    by_family = {}
+    for e in events:
+        if e["kind"] != "dns":
+            by_family[e["family"]] = by_family.get(e["family"], 0) + 1
+    assert sum(by_family.values()) == 5
+    fams = parse_prometheus(sinkd.admin_get("/metrics")[2].decode())
+    assert metric(fams, "sinkd_classify_events_total") >= 5
+    assert metric(fams, "sinkd_rules_loaded") > 0
+    for family, n in by_family.items():
+        if family != "unknown":
+            assert metric(fams, "sinkd_rule_hits_total", family=family) == n, family
+    assert metric(fams, "sinkd_classify_unknown_total") == by_family.get("unknown", 0)
+    assert "waledac" in by_family, by_family
+    decoded = metric(fams, "sinkd_decode_results_total", result="ok") + \
+        metric(fams, "sinkd_decode_results_total", result="failed")
+    assert decoded == sum(1 for e in events if e.get("decode_status"))
+    # The family filter of the API agrees with the counter.
+    w = get_json(sinkd, "/api/v1/events?family=waledac&limit=100")
+    api.validate("EventsPage", w)
+    assert w["count"] == by_family["waledac"]
