@@ -8,7 +8,9 @@
 #include "classify/classify.h"
 #include "core/config.h"
 #include "domains/domains.h"
+#include "report/report.h"
 #include "server/server.h"
+#include "stats/stats.h"
 #include "store/store.h"
 
 struct command {
@@ -24,6 +26,8 @@ static const struct command commands[] = {
 	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
 	{"cluster", cluster_cli, "init|status: the ClickHouse cluster this node ships to"},
 	{"rules", classify_rules_cli, "check FILE... | list [FILE...]: family rule files"},
+	{"report", report_cli, "summary|population|countries|asns|domains|families|timeline|notify|evidence"},
+	{"rollup", stats_rollup_cli, "rebuild: recompute the hourly rollups from raw events"},
 };
 
 static void usage(FILE *out)

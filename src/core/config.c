@@ -27,8 +27,8 @@
 
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
-	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_DECODE, SEC_RULES, SEC_ADMIN,
-	SEC_COUNT
+	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_DECODE, SEC_RULES,
+	SEC_ENRICH, SEC_STATS, SEC_ADMIN, SEC_COUNT
 };
 
 /* Parser states besides a known section. */
@@ -38,7 +38,8 @@ enum section {
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
 						     "capture", "http", "tls", "catchall", "monitor",
-						     "proxy", "cluster", "decode", "rules", "admin"};
+						     "proxy", "cluster", "decode", "rules", "enrich", "stats",
+						     "admin"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -188,6 +189,17 @@ static const struct key keys[] = {
 	TXT(SEC_DECODE, T_HEX, "waledac_iv", decode_waledac_iv, 0),
 
 	TXT(SEC_RULES, T_STR, "files", rules_files, 0),
+
+	TXT(SEC_ENRICH, T_STR, "country_db", enrich_country_db, 0),
+	TXT(SEC_ENRICH, T_STR, "country_path", enrich_country_path, K_NONEMPTY),
+	TXT(SEC_ENRICH, T_STR, "asn_db", enrich_asn_db, 0),
+	TXT(SEC_ENRICH, T_STR, "asn_path", enrich_asn_path, K_NONEMPTY),
+	TXT(SEC_ENRICH, T_STR, "asn_org_path", enrich_asn_org_path, 0),
+	TXT(SEC_ENRICH, T_STR, "asn_csv", enrich_asn_csv, 0),
+	NUM(SEC_ENRICH, "cache_size", enrich_cache_size, 0, 16777216),
+
+	NUM(SEC_STATS, "rollup_cells", stats_rollup_cells, 64, 4194304),
+	NUM(SEC_STATS, "seen_filter_mb", stats_seen_filter_mb, 1, 4096),
 
 	TXT(SEC_ADMIN, T_STR, "listen", admin_listen, K_NONEMPTY),
 	TXT(SEC_ADMIN, T_STR, "token", admin_token, K_SECRET),
@@ -341,6 +353,16 @@ void config_defaults(struct sinkd_config *cfg)
 	cfg->cluster_spool_max_mb = 1024;
 	cfg->cluster_ship_interval_ms = 1000;
 	cfg->cluster_timeout_ms = 10000;
+	SET_STR(cfg->enrich_country_db, SINKD_THIRD_PARTY_DIR
+		"/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb");
+	SET_STR(cfg->enrich_country_path, "country_code");
+	SET_STR(cfg->enrich_asn_path, "autonomous_system_number");
+	SET_STR(cfg->enrich_asn_org_path, "autonomous_system_organization");
+	SET_STR(cfg->enrich_asn_csv, SINKD_THIRD_PARTY_DIR "/@ip-location-db/asn/asn-ipv4-num.csv,"
+		SINKD_THIRD_PARTY_DIR "/@ip-location-db/asn/asn-ipv6-num.csv");
+	cfg->enrich_cache_size = 65536;
+	cfg->stats_rollup_cells = 16384;
+	cfg->stats_seen_filter_mb = 8;
 }
 
 /* ---- error reporting ----------------------------------------------------- */

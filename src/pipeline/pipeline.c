@@ -4,7 +4,9 @@
 #include "core/error.h"
 #include "cluster/cluster.h"
 #include "core/log.h"
+#include "enrich/enrich.h"
 #include "pipeline/agg.h"
+#include "stats/stats.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -30,6 +32,7 @@ struct job {
 	uint8_t *payload;		/* their payload bytes */
 	uint64_t row_events;		/* events counted by the rows (non-DNS) */
 	struct agg *agg;		/* NULL: rows only */
+	struct stats_batch *stats;	/* rollup cells, NULL: none */
 };
 
 struct pipeline {
@@ -47,6 +50,8 @@ struct pipeline {
 	uint64_t pending_since_ns;	/* monotonic time of the oldest pending item */
 	struct sinkd_event scratch;	/* an expanded compact DNS record */
 	bool pending;
+	struct enrich *enrich;		/* NULL: no enrichment */
+	struct stats_hook *stats;	/* hourly rollups */
 
 	/* Spares: the buffers not being filled and not being written. */
 	struct sinkd_event *spare_rows;
@@ -113,6 +118,12 @@ int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_
 		p->rings[i] = vring_new(opt->ring_size * (sizeof(struct sinkd_event) + 8));
 		if (p->rings[i] == NULL)
 			goto fail;
+	}
+	int ret = SINKD_ENOMEM;
+	if ((opt->cfg != NULL && (ret = enrich_open(&p->enrich, opt->cfg)) != 0) ||
+	    (ret = stats_hook_new(&p->stats, opt->cfg, st)) != 0) {
+		pipeline_free(p);
+		return ret;
 	}
 	*out = p;
 	return 0;
@@ -237,6 +248,8 @@ static void write_job(struct pipeline *p, struct job *job)
 	for (size_t off = 0; off < n_aggs || off == 0; off += slice) {
 		size_t k = n_aggs - off < slice ? n_aggs - off : slice;
 		bool first = off == 0;
+		if (first && job->stats != NULL)
+			stats_batch_prepare(p->stats, job->stats, p->store);
 		uint64_t events = agg_events(aggs + off, k) + (first ? job->row_events : 0);
 		int ret = store_write_aggs(p->store, aggs + off, k, first ? job->rows : NULL,
 					   first ? job->n_rows : 0);
@@ -266,6 +279,8 @@ static void write_job(struct pipeline *p, struct job *job)
 		if (slice == 0)
 			break;
 	}
+	if (job->stats != NULL)
+		stats_batch_done(job->stats);
 	atomic_store(&p->last_batch_us, (mono_ns() - t0) / 1000);
 	atomic_fetch_add(&p->batch_us_total, (mono_ns() - t0) / 1000);
 	atomic_fetch_add(&p->events_stored, stored);
@@ -310,7 +325,9 @@ static void *writer_main(void *arg)
  * waiting for it to finish the previous job first. */
 static void hand_over(struct pipeline *p, bool with_agg)
 {
-	if (p->n_rows == 0 && (!with_agg || agg_count(p->agg) == 0))
+	bool final = atomic_load(&p->stop);
+	if (p->n_rows == 0 && (!with_agg || agg_count(p->agg) == 0) &&
+	    !stats_hook_pending(p->stats) && !final)
 		return;
 	pthread_mutex_lock(&p->lock);
 	if (p->job_ready)
@@ -318,7 +335,8 @@ static void hand_over(struct pipeline *p, bool with_agg)
 	while (p->job_ready)
 		pthread_cond_wait(&p->cond, &p->lock);
 	p->job = (struct job){.rows = p->rows, .n_rows = p->n_rows, .row_events = p->row_events,
-			      .payload = p->payload, .agg = with_agg ? p->agg : NULL};
+			      .payload = p->payload, .agg = with_agg ? p->agg : NULL,
+			      .stats = stats_hook_detach(p->stats, final)};
 	p->rows = p->spare_rows;
 	p->spare_rows = NULL;
 	p->payload = p->spare_payload;
@@ -345,8 +363,9 @@ static void mark_pending(struct pipeline *p)
 	}
 }
 
-static void take(struct pipeline *p, const struct sinkd_event *ev)
+static void take(struct pipeline *p, struct sinkd_event *ev)
 {
+	const char *asn_org = enrich_event(p->enrich, ev);
 	bool dns = ev->kind == EVENT_DNS;
 	bool as_row = !dns || p->opt.every_query;
 	if (dns) {
@@ -369,12 +388,26 @@ static void take(struct pipeline *p, const struct sinkd_event *ev)
 			       ev->payload_len);
 			p->payload_used += ev->payload_len;
 		}
-		if (p->opt.classify != NULL)
+		if (p->opt.classify != NULL) {
 			classify_event(p->opt.classify, row); /* rules, then the rule's decoder */
+			/* The rollups below count ev: give it the row's labels. */
+			memcpy(ev->family, row->family, sizeof(ev->family));
+			memcpy(ev->rule_id, row->rule_id, sizeof(ev->rule_id));
+			memcpy(ev->tag, row->tag, sizeof(ev->tag));
+			ev->severity = row->severity;
+			memcpy(ev->msg_type, row->msg_type, sizeof(ev->msg_type));
+			memcpy(ev->proto_version, row->proto_version, sizeof(ev->proto_version));
+			memcpy(ev->bot_id, row->bot_id, sizeof(ev->bot_id));
+			memcpy(ev->decode_status, row->decode_status, sizeof(ev->decode_status));
+		}
 		if (!dns)
 			p->row_events++;
 		if (p->n_rows == p->opt.batch_max)
 			hand_over(p, agg_count(p->agg) <= p->opt.dns_flush_max);
+	}
+	if (stats_hook_add(p->stats, ev, asn_org) == SINKD_EFULL) {
+		hand_over(p, agg_count(p->agg) <= p->opt.dns_flush_max);
+		stats_hook_add(p->stats, ev, asn_org); /* empty table: fits */
 	}
 	mark_pending(p);
 }
@@ -488,6 +521,8 @@ void pipeline_free(struct pipeline *p)
 	free(p->spare_payload);
 	agg_free(p->agg);
 	agg_free(p->spare_agg);
+	enrich_close(p->enrich);
+	stats_hook_free(p->stats);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	free(p);

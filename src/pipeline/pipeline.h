@@ -27,6 +27,7 @@ struct store;
 struct store_jsonl;
 struct pipeline;
 struct classify;
+struct sinkd_config;
 
 struct pipeline_options {
 	unsigned n_rings;		/* one per producer thread */
@@ -42,6 +43,8 @@ struct pipeline_options {
 	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
 	struct classify *classify;	/* label rows with the family rules
 					 * (borrowed; NULL = no classification) */
+	const struct sinkd_config *cfg;	/* [enrich], [stats]; NULL: no enrichment,
+					 * default rollup sizes */
 };
 
 struct pipeline_stats {

@@ -249,6 +249,7 @@ static int serve_run(struct serve *s)
 		.jsonl = s->jsonl,
 		.cluster = s->cluster,
 		.classify = s->classify,
+		.cfg = &s->cfg,
 	};
 	ret = pipeline_new(&s->pipe, s->store, &po);
 	if (ret == 0)

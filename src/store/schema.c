@@ -314,6 +314,27 @@ static const char sql_v5[] =
     " LEFT JOIN labels d ON d.id = e.decode_id"
     " LEFT JOIN capture c ON c.id = e.id;";
 /* clang-format on */
+/* Version 8 (population; numbered after labels 5, shapes 6 and evidence
+ * 7 once those are merged): hourly rollups with serialised distinct-count
+ * sketches (src/stats, docs/population.md), the organisation name of
+ * each ASN seen, and the persisted "seen before" filter. Keys are text:
+ * a rollup row stands for many events, so lookup tables save little. */
+static const char sql_rollups[] =
+    "CREATE TABLE rollup_hour ("
+    " hour INTEGER NOT NULL,"
+    " family TEXT NOT NULL,"
+    " domain TEXT NOT NULL,"
+    " country TEXT NOT NULL,"
+    " asn INTEGER NOT NULL,"
+    " transport TEXT NOT NULL,"
+    " events INTEGER NOT NULL,"
+    " id_events INTEGER NOT NULL,"
+    " new_sources INTEGER NOT NULL,"
+    " sources BLOB, nets BLOB, bots BLOB, id_sources BLOB, pairs BLOB,"
+    " PRIMARY KEY (hour, family, domain, country, asn, transport)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE asn_names (asn INTEGER PRIMARY KEY, org TEXT NOT NULL);"
+    "CREATE TABLE stats_state (name TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;";
 
 struct migration {
 	const char *what;
@@ -327,6 +348,7 @@ static const struct migration migrations[] = {
     {"capture (HTTP, TLS, raw events), bodies by SHA-256", sql_v4},
     /* 5: the rules branch; the lead orders 5-8 at merge time. */
     {"labels: rule, tag, severity, protocol version, decode status; bots table", sql_v5},
+    {"hourly rollups with distinct-count sketches, ASN names (v8)", sql_rollups},
 };
 
 int store_schema_version(void) { return (int)(sizeof(migrations) / sizeof(migrations[0])); }

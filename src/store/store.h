@@ -228,4 +228,54 @@ struct store_status {
 int store_status_record(struct store *st, int64_t ts, const char *source,
 			struct store_status *rows, size_t n);
 
+/* Parse a --since/--until time: RFC 3339, a date (midnight UTC) or a
+ * duration ago ("90s", "15m", "2h", "7d", "1w"). 0 or SINKD_EINVAL. */
+int store_time_parse(const char *text, uint64_t now_ns, uint64_t *out_ns);
+
+/* ---- population data (schema v8; src/store/rollup.c, docs/population.md) */
+
+struct stats_cell;
+
+/* Hand rollup cells (and, when bits is not NULL, the "seen before" filter)
+ * to the next store_write_aggs call, which upserts them in its transaction
+ * (counters added, sketches merged) and then forgets them; a call with
+ * nothing else to write still writes them. Borrowed until that call. */
+void store_set_rollups(struct store *st, const struct stats_cell *cells, size_t n);
+void store_set_seen(struct store *st, const uint8_t *bits, size_t len);
+
+/* The persisted "seen before" filter into bits (len bytes): 0, SINKD_ENOENT
+ * (none saved), SINKD_EINVAL (saved with another size) or SINKD_ESTORE. */
+int store_seen_load(struct store *st, uint8_t *bits, size_t len);
+
+/* Delete the rollups of hours in [since, until) (0 = open); both 0 also
+ * forgets the seen filter. Outside a write call. 0 or SINKD_ESTORE. */
+int store_rollup_clear(struct store *st, uint64_t since_ns, uint64_t until_ns);
+
+/* Which rollups a reader wants. NULL / 0 fields match everything; hours
+ * overlapping [since, until) are included (rollups are hourly). */
+struct store_rollup_filter {
+	uint64_t since_ns, until_ns;
+	const char *family, *domain, *country, *transport;
+	uint32_t asn;
+	bool no_dns;		/* leave out transport "dns" (resolvers, not bots) */
+	unsigned sketches;	/* 1 << enum stats_sketch for each sketch to read */
+};
+
+/* Called per cell, in hour order; the cell (strings, sketches) is valid
+ * during the call only. Non-zero stops the scan and is returned. */
+typedef int (*store_rollup_cb)(const struct stats_cell *cell, void *ctx);
+int store_rollup_scan(struct store *st, const struct store_rollup_filter *f, store_rollup_cb cb,
+		      void *ctx);
+
+/* Every recorded event in [since, until) in time order: individual rows
+ * (count 1) and DNS minute aggregates not also stored as rows (aggregate
+ * true, count queries; only ts_ns, kind, src, zone set, country and ASN
+ * unknown). Sets ts_ns, kind, transport, flags, src.ip, zone, family,
+ * bot_id, msg_type, country, asn. Non-zero from cb stops and is returned;
+ * else 0 or SINKD_ESTORE. */
+typedef int (*store_raw_cb)(const struct sinkd_event *ev, uint64_t count, bool aggregate,
+			    void *ctx);
+int store_raw_scan(struct store *st, uint64_t since_ns, uint64_t until_ns, store_raw_cb cb,
+		   void *ctx);
+
 #endif

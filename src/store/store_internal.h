@@ -125,6 +125,15 @@ struct store_capture {
 	size_t n_ids, cap_ids;
 };
 
+/* Rollup cells and the seen filter handed for the next write (rollup.c). */
+struct store_rollup {
+	sqlite3_stmt *upsert, *asn_name, *seen;
+	const struct stats_cell *cells;
+	size_t n_cells;
+	const uint8_t *seen_bits;
+	size_t seen_len;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -138,6 +147,7 @@ struct store {
 	struct store_lookup bots;   /* bot ids (schema 5) */
 	struct store_agg agg;
 	struct store_scan_state scan;
+	struct store_rollup rollup;
 	struct {
 		atomic_uint_least64_t batches, batch_failures, events;
 		atomic_uint_least64_t event_rows, agg_upserts;
@@ -199,6 +209,13 @@ int store_capture_add(struct store *st, const struct sinkd_event *ev, int64_t id
 int store_capture_flush(struct store *st);
 /* Forget the bodies known to be stored (after a rollback). */
 void store_capture_forget(struct store *st);
+
+/* Rollups (rollup.c): register sinkd_hll_merge/sinkd_hll_count on the
+ * handle; write what store_set_rollups/store_set_seen handed over (inside
+ * the caller's transaction; forgets it either way); finalize. */
+int store_rollup_register(struct store *st);
+int store_rollup_write(struct store *st);
+void store_rollup_close(struct store *st);
 
 /* Register the SQL functions queries use on the handle. 0 or SINKD_ESTORE. */
 int store_query_register(struct store *st);

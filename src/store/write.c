@@ -335,20 +335,25 @@ int store_write_aggs(struct store *st, const struct store_dns_agg *aggs, size_t 
 		     const struct sinkd_event *ev, size_t n_ev)
 {
 	uint64_t events = n_ev;
-	if (n_aggs == 0 && n_ev == 0)
+	if (n_aggs == 0 && n_ev == 0 && st->rollup.n_cells == 0 && st->rollup.seen_bits == NULL)
 		return 0;
 	if (upserts_reserve(&st->agg, n_aggs) != 0) {
 		store_oom(st, n_aggs);
+		store_set_rollups(st, NULL, 0);
+		store_set_seen(st, NULL, 0);
 		return SINKD_ESTORE;
 	}
-	if (write_begin(st) != 0)
+	if (write_begin(st) != 0) {
+		store_set_rollups(st, NULL, 0);
+		store_set_seen(st, NULL, 0);
 		return SINKD_ESTORE;
+	}
 	for (size_t i = 0; i < n_ev; i++) {
 		if (store_rows_add(st, &ev[i]) != 0)
 			goto fail;
 	}
 	if (store_rows_flush(st) != 0 || collect_caller_aggs(st, aggs, n_aggs) != 0 ||
-	    upsert_sorted(st, n_aggs) != 0)
+	    upsert_sorted(st, n_aggs) != 0 || store_rollup_write(st) != 0)
 		goto fail;
 	for (size_t i = 0; i < n_aggs; i++)
 		events += aggs[i].count - aggs[i].logged;
