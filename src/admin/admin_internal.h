@@ -113,6 +113,8 @@ enum MHD_Result admin_api_domains(struct admin *a, struct MHD_Connection *c, con
 				  const struct admin_params *p);
 enum MHD_Result admin_api_counters(struct admin *a, struct MHD_Connection *c, const char *rest,
 				   const struct admin_params *p);
+enum MHD_Result admin_api_report(struct admin *a, struct MHD_Connection *c, const char *rest,
+				 const struct admin_params *p);
 enum MHD_Result admin_api_live(struct admin *a, struct MHD_Connection *c, const char *rest,
 			       const struct admin_params *p);
 

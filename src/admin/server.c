@@ -224,6 +224,7 @@ static const struct route routes[] = {
     {"/api/v1/domains", false, admin_api_domains},
     {"/api/v1/counters", false, admin_api_counters},
     {"/api/v1/live", false, admin_api_live},
+    {"/api/v1/report/", true, admin_api_report},
 };
 
 static enum MHD_Result dispatch(struct admin *a, struct MHD_Connection *c, const char *url)

@@ -352,3 +352,54 @@ def test_rule_hits_and_decode_results_in_metrics(sinkd, api):
     w = get_json(sinkd, "/api/v1/events?family=waledac&limit=100")
     api.validate("EventsPage", w)
     assert w["count"] == by_family["waledac"]
+
+
+REPORTS = ["summary", "population", "countries", "asns", "domains", "families", "timeline"]
+
+
+def test_reports_equal_sinkd_report(sinkd, api):
+    checkin_http(sinkd, 3)
+    checkin_http(sinkd, 2, host="www.adorepoem.com")
+    checkin_raw(sinkd)
+    wait_for(lambda: stored_checkins(sinkd) >= 6, what="check-ins stored")
+    for name in REPORTS:
+        got = get_json(sinkd, f"/api/v1/report/{name}")
+        api.validate(api.doc["paths"]["/api/v1/report/{name}"]["get"]["responses"]["200"]
+                     ["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1], got)
+        cli = json.loads(run("report", name, "--format", "json", "--store", str(sinkd.db)).stdout)
+        assert got == cli, name
+    fam = get_json(sinkd, "/api/v1/report/families")
+    assert {r["family"]: r["events"] for r in fam["rows"]}["waledac"] == 5
+    dom = get_json(sinkd, "/api/v1/report/domains?top=1")
+    assert len(dom["rows"]) == 1 and dom["rows"][0]["domain"] == ZONE
+    filtered = get_json(sinkd, "/api/v1/report/domains?domain=adorepoem.com")
+    assert [r["domain"] for r in filtered["rows"]] == ["adorepoem.com"]
+    day = get_json(sinkd, "/api/v1/report/timeline?bucket=day")
+    assert day["bucket"] == "day"
+
+
+@pytest.mark.parametrize("path,param", [
+    ("/api/v1/report/summary?country=DEU", "country"),
+    ("/api/v1/report/summary?asn=-5", "asn"),
+    ("/api/v1/report/summary?asn=AS99999999999", "asn"),
+    ("/api/v1/report/countries?top=0", "top"),
+    ("/api/v1/report/countries?top=101", "top"),
+    ("/api/v1/report/countries?bucket=hour", "bucket"),
+    ("/api/v1/report/timeline?bucket=week", "bucket"),
+    ("/api/v1/report/families?family=a%20b", "family"),
+    ("/api/v1/report/families?since=nope", "since"),
+    ("/api/v1/report/families?since=1h&until=2h", "until"),
+    ("/api/v1/report/families?where=1", "where"),
+])
+def test_report_bad_parameters(sinkd, api, path, param):
+    code, _, body = sinkd.admin_get(path)
+    assert code == 400, (path, body)
+    err = json.loads(body)
+    api.validate("Error", err)
+    assert err["parameter"] == param
+
+
+def test_unknown_report_is_404(sinkd, api):
+    code, _, body = sinkd.admin_get("/api/v1/report/notify")
+    assert code == 404
+    api.validate("Error", json.loads(body))
