@@ -67,7 +67,7 @@ try {
     return {
       live_checkins: num("live-checkins"), live_dns: num("live-dns"),
       range_checkins: num("range-checkins"), range_dns: num("range-dns"),
-      distinct_sources: num("distinct-sources"), drops: num("drops-total"),
+      population: num("population-now"), drops: num("drops-total"),
       health: document.getElementById("health").dataset.ready,
       top_domains: table("top-domains"), top_families: table("top-families"),
       events_rows: document.querySelectorAll("#events-table tr").length,

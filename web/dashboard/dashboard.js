@@ -3,7 +3,6 @@
 "use strict";
 
 const RANGES = { "15m": 900, "1h": 3600, "6h": 21600, "24h": 86400, "7d": 604800 };
-const EVENTS_LIMIT = 1000;
 const state = { range: "1h", family: "", domain: "", token: "", charts: {},
                 lastCheckins: null, refreshTimer: null, ticks: 0 };
 
@@ -86,38 +85,49 @@ async function loadTimeline() {
   drawChart("chart-dns", "DNS queries", "#d29922", series(t.minutes, since, until, m => m.dns));
 }
 
-function topN(events, key) {
-  const counts = new Map();
-  for (const e of events) {
-    const k = key(e);
-    if (k === null) continue;
-    counts.set(k, (counts.get(k) || 0) + (e.count || 1));
-  }
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0]))).slice(0, 10);
-}
-
 function fillTop(id, rows) {
   setRows($(id), rows.length ? rows.map(([k, n]) => [
     { text: String(k), data: { key: String(k) } },
-    { text: fmt(n), cls: "n", data: { count: String(n) } }]) : [["no events"]]);
+    { text: fmt(n), cls: "n", data: { count: String(n) } }]) : [["no check-ins in range"]]);
+}
+
+function filterArgs() {
+  let q = `since=${sinceArg()}`;
+  if (state.family) q += "&family=" + encodeURIComponent(state.family);
+  if (state.domain) q += "&domain=" + encodeURIComponent(state.domain);
+  return q;
+}
+
+/* Top tables and the population come from the reports (hourly rollups). */
+async function loadReports() {
+  const q = filterArgs() + "&top=10";
+  const [fam, cc, asn, dom, sum, tl] = await Promise.all([
+    api(`/api/v1/report/families?${q}`), api(`/api/v1/report/countries?${q}`),
+    api(`/api/v1/report/asns?${q}`), api(`/api/v1/report/domains?${q}`),
+    api(`/api/v1/report/summary?${filterArgs()}`),
+    api(`/api/v1/report/timeline?${filterArgs()}`)]);
+  fillTop("top-families", fam.rows.map(r => [r.family, r.events]));
+  fillTop("top-countries", cc.rows.map(r => [r.country, r.events]));
+  fillTop("top-asns", asn.rows.map(r => [r.asn ? `AS${r.asn} ${r.org || ""}`.trim() : "unknown", r.events]));
+  fillTop("top-domains", dom.rows.map(r => [r.domain, r.events]));
+  const p = sum.population_now;
+  $("population-now").textContent = p ? fmt(p.live) : "–";
+  $("population-range").textContent = p ? `${fmt(p.live_lo)}–${fmt(p.live_hi)} (${p.method})` : "";
+  $("top-note").textContent = "Check-ins by family, country, network and domain from the hourly rollups" +
+    ` (source: ${fam.source}).`;
+  // One point per hour of the range, zero where no rollup exists.
+  const byHour = new Map(tl.rows.map(r => [Date.parse(r.time) / 1000, r.sources]));
+  const xs = [], ys = [];
+  for (let h = Math.floor(sinceArg() / 3600) * 3600; h <= Date.now() / 1000; h += 3600) {
+    xs.push(h);
+    ys.push(byHour.get(h) || 0);
+  }
+  drawChart("chart-population", "distinct sources", "#3fb950", [xs, ys]);
 }
 
 async function loadEvents() {
-  let q = `/api/v1/events?limit=${EVENTS_LIMIT}&since=${sinceArg()}`;
-  if (state.family) q += "&family=" + encodeURIComponent(state.family);
-  if (state.domain) q += "&domain=" + encodeURIComponent(state.domain);
-  const page = await api(q);
-  const ev = page.events;
-  const checkins = ev.filter(e => e.kind !== "dns");
-  fillTop("top-families", topN(checkins, e => e.family || "unclassified"));
-  fillTop("top-countries", topN(checkins, e => e.country || "unknown"));
-  fillTop("top-asns", topN(checkins, e => (e.asn ? "AS" + e.asn : "unknown")));
-  fillTop("top-domains", topN(ev, e => e.zone || null));
-  $("top-note").textContent = `Tables from the ${fmt(ev.length)} newest events in range` +
-    (page.next_cursor ? ` (more exist: narrow the filters)` : "") + ".";
-  const sources = new Set(ev.map(e => e.src.replace(/:\d+$/, "").replace(/^\[|\]$/g, "")));
-  $("distinct-sources").textContent = fmt(sources.size);
-  setRows($("events-table"), ev.slice(0, 20).map(e => [
+  const page = await api(`/api/v1/events?limit=20&${filterArgs()}`);
+  setRows($("events-table"), page.events.map(e => [
     e.time, e.kind, e.src, e.qname || e.host || "", e.family || "",
     e.kind === "http" ? `${e.method || ""} ${e.target || ""}` : (e.qtype || e.proto || ""),
     { text: fmt(e.count || 1), cls: "n" }]));
@@ -173,7 +183,7 @@ function showCounters(c) {
 
 async function refresh() {
   try {
-    await Promise.all([loadTimeline(), loadEvents(), loadHealth(), loadDomains()]);
+    await Promise.all([loadTimeline(), loadEvents(), loadReports(), loadHealth(), loadDomains()]);
     document.body.dataset.loaded = String(Date.now());
   } catch (e) {
     if (!(e instanceof Unauthorized)) console.warn("refresh:", e.message);
