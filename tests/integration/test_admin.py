@@ -403,3 +403,57 @@ def test_unknown_report_is_404(sinkd, api):
     code, _, body = sinkd.admin_get("/api/v1/report/notify")
     assert code == 404
     api.validate("Error", json.loads(body))
+
+
+def make_pki(d):
+    """A CA, a server certificate for 127.0.0.1 and two client certificates:
+    one signed by the CA, one by a stranger."""
+    def ossl(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=60)
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=sinkd test CA")
+    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    for name, ca in (("server", "ca"), ("client", "ca"), ("stranger", None)):
+        ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
+        if ca:
+            ossl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", "-extfile", "ext.cnf")
+        else:
+            ossl("x509", "-req", "-in", f"{name}.csr", "-signkey", f"{name}.key",
+                 "-out", f"{name}.pem", "-days", "2")
+
+
+def test_client_certificates_required(sinkd_factory, tmp_path):
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    make_pki(pki)
+    s = sinkd_factory(extra=f"[admin]\ncert_file = {pki}/server.pem\nkey_file = {pki}/server.key\n"
+                            f"client_ca_file = {pki}/ca.pem\n")
+    s.start()
+    assert f"admin https://127.0.0.1:{s.admin_port}/" in s.logtext()
+    url = f"https://127.0.0.1:{s.admin_port}/health"
+
+    def curl(*args):
+        p = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                            "--max-time", "10", "--cacert", str(pki / "ca.pem"), *args, url],
+                           capture_output=True, text=True, timeout=30)
+        return p.stdout
+
+    assert curl("--cert", str(pki / "client.pem"), "--key", str(pki / "client.key")) == "200"
+    assert curl() == "403"  # no certificate
+    assert curl("--cert", str(pki / "stranger.pem"), "--key", str(pki / "stranger.key")) == "403"
+    s.stop()
+
+
+def test_client_ca_alone_guards_a_public_address(tmp_path):
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    make_pki(pki)
+    conf = tmp_path / "c.conf"
+    conf.write_text(f"[admin]\nlisten = 0.0.0.0:{free_port()}\ncert_file = {pki}/server.pem\n"
+                    f"key_file = {pki}/server.key\nclient_ca_file = {pki}/ca.pem\n")
+    assert run("config", "check", str(conf), check=False).returncode == 0
+    conf.write_text(f"[admin]\nclient_ca_file = {pki}/ca.pem\n")
+    p = run("config", "check", str(conf), check=False)
+    assert p.returncode == 1 and "client_ca_file needs cert_file and key_file" in p.stderr
