@@ -383,6 +383,15 @@ static void test_error_prefix(const char *text, const char *expected_tail)
 
 static void test_single_errors(void **state)
 {
+	test_error_prefix("[admin]\nlisten = 0.0.0.0:8090\n",
+			  "2: [admin] listen: 0.0.0.0:8090 is not a loopback address: set token, "
+			  "token_file or client_ca_file, or listen on 127.0.0.1");
+	test_error_prefix("[admin]\nlisten = 8090\n",
+			  "2: [admin] listen: '8090' is not address:port or off");
+	test_error_prefix("[admin]\ntoken = a\ntoken_file = /x\n",
+			  "3: [admin] token and token_file: set one of them");
+	test_error_prefix("[admin]\ncert_file = /c.pem\n",
+			  "2: [admin] cert_file and key_file go together: set both, or neither");
 	test_error_prefix("[dns]\n\n  tll = 1\n",
 			  "3: unknown key 'tll' in [dns] (did you mean 'ttl'?)");
 	test_error_prefix("[dns]\nzzzzzz = 1\n",
