@@ -23,7 +23,7 @@ static const struct command commands[] = {
 	{"serve", server_cli, "run the sinkhole (DNS listeners, pipeline, store)"},
 	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
 	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
-	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
+	{"events", events_cli, "list recorded events (--since --until --domain --ip --type --family)"},
 	{"cluster", cluster_cli, "init|status: the ClickHouse cluster this node ships to"},
 	{"rules", classify_rules_cli, "check FILE... | list [FILE...]: family rule files"},
 	{"report", report_cli, "summary|population|countries|asns|domains|families|timeline|notify|evidence"},

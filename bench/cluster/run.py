@@ -128,7 +128,7 @@ def main():
         per = args.rows // 2
         t_load = 0.0
         for i, s in enumerate(c.servers):
-            dt, _ = timed(lambda: s.query(loader_sql(f"gen-{i}", per)))
+            dt, _ = timed(lambda: s.query(loader_sql(f"gen-{i}", per), timeout=3600))
             t_load += dt
         rows = int(c.query("SELECT count() FROM events"))
         print(f"| bench loader, INSERT SELECT into both shards | {rows:,} rows in {t_load:.0f} s "
@@ -136,7 +136,7 @@ def main():
         print(f"\nReport queries on {rows:,} events (30 days, 200,000 bots), median of 3:\n")
         print("| query | seconds |\n|---|---|")
         for name, sql in QUERIES:
-            times = [timed(lambda: c.query(sql))[0] for _ in range(3)]
+            times = [timed(lambda: c.query(sql, timeout=600))[0] for _ in range(3)]
             print(f"| {name} | {statistics.median(times):.3f} |")
     finally:
         c.stop()

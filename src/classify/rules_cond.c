@@ -360,6 +360,10 @@ int rules_cond_parse(struct classifier *cl, const struct rules_line *ln, unsigne
 	case RF_TRANSPORT:
 	case RF_PORT:
 	case RF_METHOD:
+		/* "method = POST", "port in 80,443": the operator is optional. */
+		if (i < ln->n && (strcmp(ln->w[i], "=") == 0 || strcmp(ln->w[i], "==") == 0 ||
+				  strcmp(ln->w[i], "in") == 0))
+			i++;
 		if (i == ln->n)
 			return syntax(ln, e, field, "at least one value");
 		ret = parse_list(c, ln, i, field, e);

@@ -58,7 +58,8 @@ enum key_type {
 };
 
 #define K_NONEMPTY 1
-#define K_SECRET 2 /* never shown by config dump */
+#define K_APPEND 2 /* text comma list: a repeated key appends to it */
+#define K_SECRET 4 /* never shown by config dump */
 
 struct key {
 	int sec;
@@ -188,7 +189,7 @@ static const struct key keys[] = {
 	LIST(SEC_DECODE, T_KEY128, "waledac_key", decode_waledac_key, n_decode_waledac_key),
 	TXT(SEC_DECODE, T_HEX, "waledac_iv", decode_waledac_iv, 0),
 
-	TXT(SEC_RULES, T_STR, "files", rules_files, 0),
+	TXT(SEC_RULES, T_STR, "files", rules_files, K_APPEND),
 
 	TXT(SEC_ENRICH, T_STR, "country_db", enrich_country_db, 0),
 	TXT(SEC_ENRICH, T_STR, "country_path", enrich_country_path, K_NONEMPTY),
@@ -742,6 +743,24 @@ static void add_list(struct parse_ctx *c, const struct key *k, size_t ki, const 
 		add_item(c, k, ki, trim(t, t + strlen(t)));
 }
 
+/* A repeated K_APPEND key: ", v" after what the file set before. */
+static void append_text(struct parse_ctx *c, const struct key *k, char *field, const char *v)
+{
+	size_t used = strlen(field), n = strlen(v);
+	if (n == 0)
+		return;
+	if (used + 2 + n >= k->size) {
+		kerr(c, k, "value is too long (all lines together at most %zu characters)",
+		     k->size - 1);
+		return;
+	}
+	if (used > 0) {
+		memcpy(field + used, ", ", 2);
+		used += 2;
+	}
+	memcpy(field + used, v, n + 1);
+}
+
 static void apply(struct parse_ctx *c, const struct key *k, const char *v)
 {
 	size_t ki = (size_t)(k - keys);
@@ -756,6 +775,10 @@ static void apply(struct parse_ctx *c, const struct key *k, const char *v)
 	}
 	if (k->max_n > 0) {
 		add_item(c, k, ki, v);
+		return;
+	}
+	if (c->set_line[ki] != 0 && (k->flags & K_APPEND)) {
+		append_text(c, k, (char *)c->cfg + k->off, v);
 		return;
 	}
 	if (c->set_line[ki] != 0) {
@@ -1067,6 +1090,26 @@ static void dump_key(const struct sinkd_config *cfg, const struct key *k, FILE *
 		bool b;
 		memcpy(&b, field, sizeof(b));
 		put_kv(out, k->name, b ? "yes" : "no");
+	} else if (k->flags & K_APPEND) {
+		/* One line per item: a long list stays under the line limit. */
+		char item[CONFIG_PATH_MAX];
+		const char *p = (const char *)field;
+		bool any = false;
+		while (*p != '\0') {
+			while (*p == ',' || *p == ' ')
+				p++;
+			size_t len = strcspn(p, ",");
+			while (len > 0 && p[len - 1] == ' ')
+				len--;
+			if (len > 0) {
+				snprintf(item, sizeof(item), "%.*s", (int)len, p);
+				put_kv(out, k->name, item);
+				any = true;
+			}
+			p += strcspn(p, ",");
+		}
+		if (!any)
+			put_kv(out, k->name, "");
 	} else {
 		put_kv(out, k->name, (const char *)field);
 	}

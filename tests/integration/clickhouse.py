@@ -90,7 +90,7 @@ class Server:
                 self.proc.wait()
         self.proc = None
 
-    def query(self, sql, data=None, **params):
+    def query(self, sql, data=None, timeout=30, **params):
         """Run sql (POST); returns the response text. data goes with the query in the URL."""
         if data is None:
             url = f"http://127.0.0.1:{self.http}/?" + urllib.parse.urlencode(params)
@@ -99,7 +99,7 @@ class Server:
             url = f"http://127.0.0.1:{self.http}/?" + urllib.parse.urlencode(dict(params, query=sql))
             body = data
         req = urllib.request.Request(url, data=body, method="POST")
-        with urllib.request.urlopen(req, timeout=30) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.read().decode()
 
     @property
@@ -124,8 +124,8 @@ class Cluster:
         for s in self.servers:
             s.stop()
 
-    def query(self, sql):
-        return self.servers[0].query(sql, database="sinkd")
+    def query(self, sql, timeout=30):
+        return self.servers[0].query(sql, database="sinkd", timeout=timeout)
 
     def config(self):
         return "".join(f"shard = {s.address}\n" for s in self.servers)

@@ -53,6 +53,7 @@ static void test_fixed_fields(void **state)
 	tev_http(&a, "POST", "/x.png", NULL, NULL, 0);
 	tev_init(&b, EVENT_DNS);
 	check("kind http,tls", &a, &b);
+	check("kind in http,raw", &a, &b);
 	check("transport tcp", &a, &b);
 	a.ev.dst.port = 8080;
 	b.ev.dst.port = 8100;
@@ -60,6 +61,12 @@ static void test_fixed_fields(void **state)
 	tev_http(&b, "GET", "/x.png", NULL, NULL, 0);
 	check("method post,PUT", &a, &b);
 	check("method = POST", &a, &b);
+	/* "=" is the optional operator, not a method. */
+	struct classifier *c = one_rule(" method = POST");
+	struct test_event eq;
+	tev_http(&eq, "=", "/", NULL, NULL, 0);
+	assert_false(hits(c, &eq));
+	classifier_free(c);
 }
 
 static void test_target_fields(void **state)

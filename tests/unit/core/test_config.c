@@ -671,6 +671,29 @@ static void test_decode_keys(void **state)
 			  "twice (remove one)");
 }
 
+/* [rules] files: a comma list; a repeated line appends (inih limits a line
+ * to 199 characters); dump writes one file per line and loads back. */
+static void test_rules_files(void **state)
+{
+	const char *path = write_file("rules.conf", "[rules]\nfiles = a.rules, b.rules\n"
+						    "files = /x/c.rules\n");
+	struct sinkd_config c, d;
+	assert_loads_clean(&c, path);
+	assert_string_equal(c.rules_files, "a.rules, b.rules, /x/c.rules");
+	char *text = NULL;
+	size_t len;
+	FILE *mem = open_memstream(&text, &len);
+	config_dump(&c, mem);
+	fclose(mem);
+	assert_non_null(strstr(text, "[rules]\nfiles = a.rules\nfiles = b.rules\n"
+				     "files = /x/c.rules\n"));
+	assert_loads_clean(&d, write_file("rules-dump.conf", text));
+	assert_string_equal(d.rules_files, c.rules_files);
+	free(text);
+	assert_loads_clean(&c, write_file("norules.conf", "[rules]\nfiles =\n"));
+	assert_string_equal(c.rules_files, "");
+}
+
 static void test_example_is_defaults(void **state)
 {
 	char path[1024];
@@ -701,6 +724,7 @@ int main(void)
 	    cmocka_unit_test(test_cli),
 	    cmocka_unit_test(test_parse_addresses),
 	    cmocka_unit_test(test_decode_keys),
+	    cmocka_unit_test(test_rules_files),
 	    cmocka_unit_test(test_example_is_defaults),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
