@@ -84,7 +84,7 @@ def parse_prometheus(text):
         assert key not in f["samples"], f"{where}: duplicate sample"
         f["samples"][key] = v
     for name, f in fams.items():
-        assert f["samples"], f"family {name} has no samples"
+        assert f["type"] and f["help"], f"family {name} lacks HELP or TYPE"
     return fams
 
 
