@@ -117,6 +117,67 @@ def test_health_ready_then_not_ready_when_store_file_goes(sinkd, api):
     assert get_json(sinkd, "/health")["ready"] is True
 
 
+def test_health_not_ready_while_the_rings_are_full(sinkd_factory, api):
+    """Hold SQLite's write lock so the store writer waits (less than its 5 s
+    busy timeout: nothing fails), the pipeline waits for the writer, and a
+    burst of DNS queries fills the tiny worker ring: /health says not ready
+    because of the queue, /metrics counts the drops; once the lock goes the
+    rings drain and /health is ready again."""
+    import sqlite3
+    from dnswire import query
+    s = sinkd_factory(extra="[pipeline]\nqueue_size = 16\n[store]\ncommit_interval_ms = 20\n"
+                            "[dns]\nlog_every_query = yes\n")
+    s.start()
+    assert get_json(s, "/health")["ready"] is True
+    db = sqlite3.connect(str(s.db), timeout=1, isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def dns_drops():
+        fams = parse_prometheus(s.admin_get("/metrics")[2].decode())
+        return metric(fams, "sinkd_events_dropped_total", listener="dns", reason="queue_full")
+
+    try:
+        # A few events, then time for two commit intervals: the writer takes
+        # the first batch and waits for the lock, the pipeline waits for the
+        # writer and stops draining the rings.
+        for i in range(20):
+            u.sendto(query(f"w{i}.{ZONE}"), ("127.0.0.1", s.port))
+        time.sleep(0.3)
+        # Bursts faster than the pipeline drains overflow the ring (drops);
+        # once the pipeline holds a second batch it waits for the writer,
+        # and the next burst leaves the ring full until the lock goes.
+        sent, t0 = 0, time.time()
+        while True:
+            for i in range(1000):
+                u.sendto(query(f"f{sent}.{ZONE}"), ("127.0.0.1", s.port))
+                sent += 1
+            time.sleep(0.1)
+            if s.admin_get("/health")[0] == 503:
+                break
+            assert time.time() - t0 < 3, "the rings never stayed full"
+        assert dns_drops() > 0
+        code, _, body = s.admin_get("/health")
+        assert code == 503, body
+        h = json.loads(body)
+        api.validate("Health", h)
+        assert h["checks"]["queue"]["ok"] is False
+        assert h["checks"]["queue"]["max_fill"] >= h["checks"]["queue"]["threshold"] == 0.9
+        assert h["checks"]["store"]["ok"] is True and h["checks"]["listeners"]["ok"] is True
+        fams = parse_prometheus(s.admin_get("/metrics")[2].decode())
+        assert metric(fams, "sinkd_queue_max_fill_ratio") >= 0.9
+        assert metric(fams, "sinkd_ready") == 0
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+        u.close()
+    wait_for(lambda: s.admin_get("/health")[0] == 200, timeout=10, what="ready again")
+    fams = parse_prometheus(s.admin_get("/metrics")[2].decode())
+    assert metric(fams, "sinkd_events_dropped_total", listener="dns", reason="queue_full") > 0
+    assert metric(fams, "sinkd_store_events_failed_total") == 0
+    s.stop()
+
+
 def test_health_reports_the_configured_queue_threshold(sinkd_factory, api):
     s = sinkd_factory(extra="[pipeline]\nqueue_size = 16\n[admin]\nhealth_queue_percent = 1\n")
     s.start()
