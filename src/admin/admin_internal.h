@@ -83,6 +83,8 @@ enum MHD_Result admin_reply_buffer(struct MHD_Connection *c, unsigned status,
 int admin_parse_time(const char *text, uint64_t *out_ns);
 /* Decimal in [min, max]. 0 or SINKD_EINVAL. */
 int admin_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+/* A domain name or label: 1..max of letters, digits, '.', '-', '_'. */
+bool admin_name_ok(const char *s, size_t max);
 /* ISO 8601 UTC with milliseconds into buf (>= 32 bytes). */
 const char *admin_time_iso(uint64_t ts_ns, char *buf, size_t len);
 

@@ -98,11 +98,14 @@ static int on_minute(const struct store_minute *m, void *ctx)
 enum MHD_Result admin_api_timeline(struct admin *a, struct MHD_Connection *c, const char *rest,
 				   const struct admin_params *p)
 {
-	static const char *const allowed[] = {"since", "until", NULL};
+	static const char *const allowed[] = {"since", "until", "domain", "family", NULL};
 	(void)rest;
 	const char *bad = admin_params_unknown(p, allowed);
 	if (bad != NULL)
-		return BAD(bad, "%s: unknown or repeated parameter (allowed: since, until)", bad);
+		return BAD(
+		    bad,
+		    "%s: unknown or repeated parameter (allowed: since, until, domain, family)",
+		    bad);
 	uint64_t now = now_ns(), since = now - 3600ull * 1000000000ull, until = now;
 	const char *v;
 	if ((v = admin_param(p, "since")) != NULL && admin_parse_time(v, &since) != 0)
@@ -120,11 +123,22 @@ enum MHD_Result admin_api_timeline(struct admin *a, struct MHD_Connection *c, co
 	if (until - since > (uint64_t)ADMIN_TIMELINE_MAX_S * 1000000000ull)
 		return BAD("since", "the window since..until is at most %d days",
 			   ADMIN_TIMELINE_MAX_S / 86400);
+	struct store_timeline_filter tf = {.since_ns = since, .until_ns = until};
+	if ((v = admin_param(p, "domain")) != NULL) {
+		if (!admin_name_ok(v, 253))
+			return BAD("domain", "domain: a seized domain (letters, digits, '-', '.')");
+		tf.domain = v;
+	}
+	if ((v = admin_param(p, "family")) != NULL) {
+		if (!admin_name_ok(v, 31))
+			return BAD("family", "family: 1 to 31 letters, digits, '.', '-' or '_'");
+		tf.family = v;
+	}
 	struct timeline t = {.minutes = json_array()};
 	if (t.minutes == NULL)
 		return MHD_NO;
 	pthread_mutex_lock(&a->store_lock);
-	int ret = store_timeline(a->store, since, until, on_minute, &t);
+	int ret = store_timeline(a->store, &tf, on_minute, &t);
 	pthread_mutex_unlock(&a->store_lock);
 	if (ret == 0)
 		ret = t.error;

@@ -12,7 +12,6 @@
 #include "core/event.h"
 #include "store/store.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,18 +92,6 @@ static int on_row(const struct store_row *row, void *ctx)
 	return 0;
 }
 
-static bool label_ok(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > max)
-		return false;
-	for (; *s != '\0'; s++) {
-		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' && *s != '_')
-			return false;
-	}
-	return true;
-}
-
 static int parse_cursor(const char *text, uint64_t *ts, uint64_t *skip)
 {
 	const char *dot = strchr(text, '.');
@@ -147,7 +134,7 @@ enum MHD_Result admin_api_events(struct admin *a, struct MHD_Connection *c, cons
 	if (f.until_ns != 0 && f.since_ns >= f.until_ns)
 		return BAD("until", "until must be later than since");
 	if ((v = admin_param(p, "domain")) != NULL) {
-		if (!label_ok(v, 253))
+		if (!admin_name_ok(v, 253))
 			return BAD("domain",
 				   "domain: not a domain name (letters, digits, '-', '.', "
 				   "at most 253 characters)");
@@ -168,7 +155,7 @@ enum MHD_Result admin_api_events(struct admin *a, struct MHD_Connection *c, cons
 		f.type = v;
 	}
 	if ((v = admin_param(p, "family")) != NULL) {
-		if (!label_ok(v, EVENT_LABEL_MAX - 1))
+		if (!admin_name_ok(v, EVENT_LABEL_MAX - 1))
 			return BAD("family", "family: 1 to %d letters, digits, '.', '-' or '_'",
 				   EVENT_LABEL_MAX - 1);
 		f.family = v;

@@ -15,18 +15,6 @@
 static const char *const reports[] = {"summary", "population", "countries", "asns",
 				      "domains", "families",   "timeline",  NULL};
 
-static bool name_ok(const char *s, size_t max, bool dots)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > max)
-		return false;
-	for (; *s != '\0'; s++) {
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && !(dots && *s == '.'))
-			return false;
-	}
-	return true;
-}
-
 enum MHD_Result admin_api_report(struct admin *a, struct MHD_Connection *c, const char *rest,
 				 const struct admin_params *p)
 {
@@ -57,10 +45,10 @@ enum MHD_Result admin_api_report(struct admin *a, struct MHD_Connection *c, cons
 				    "like 7d)");
 	if (f.until_ns != 0 && f.since_ns >= f.until_ns)
 		return BAD("until", "until must be later than since");
-	if ((v = admin_param(p, "family")) != NULL && !name_ok(v, 31, true))
+	if ((v = admin_param(p, "family")) != NULL && !admin_name_ok(v, 31))
 		return BAD("family", "family: 1 to 31 letters, digits, '.', '-' or '_'");
 	f.family = v;
-	if ((v = admin_param(p, "domain")) != NULL && !name_ok(v, 253, true))
+	if ((v = admin_param(p, "domain")) != NULL && !admin_name_ok(v, 253))
 		return BAD("domain", "domain: not a domain name");
 	f.domain = v;
 	if ((v = admin_param(p, "country")) != NULL &&

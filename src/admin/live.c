@@ -36,7 +36,10 @@ static ssize_t next_chunk(void *cls, uint64_t pos, char *buf, size_t max)
 		if (atomic_load(&s->a->stopping))
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		json_t *o = admin_counters_json(s->a);
-		char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9)) : NULL;
+		char *text =
+		    o != NULL
+			? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9))
+			: NULL;
 		json_decref(o);
 		if (text == NULL)
 			return MHD_CONTENT_READER_END_WITH_ERROR;

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "store/store.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,10 @@ enum MHD_Result admin_reply_buffer(struct MHD_Connection *c, unsigned status,
 
 enum MHD_Result admin_reply_json(struct MHD_Connection *c, unsigned status, json_t *body)
 {
-	char *text = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9)) : NULL;
+	char *text =
+	    body != NULL
+		? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9))
+		: NULL;
 	json_decref(body);
 	if (text == NULL)
 		return MHD_NO;
@@ -106,6 +110,18 @@ enum MHD_Result admin_reply_error(struct MHD_Connection *c, unsigned status, con
 	if (o != NULL && param != NULL)
 		json_object_set_new(o, "parameter", json_string(param));
 	return admin_reply_json(c, status, o);
+}
+
+bool admin_name_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (; *s != '\0'; s++) {
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' && *s != '_')
+			return false;
+	}
+	return true;
 }
 
 static uint64_t now_ns(void)

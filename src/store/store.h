@@ -168,9 +168,17 @@ struct store_minute {
 
 typedef int (*store_minute_cb)(const struct store_minute *m, void *ctx);
 
-/* Oldest minute first, minutes without traffic left out. The callback may
- * return non-zero to stop. 0 or SINKD_ESTORE. */
-int store_timeline(struct store *st, uint64_t since_ns, uint64_t until_ns, store_minute_cb cb,
+/* Which minutes and events store_timeline counts. */
+struct store_timeline_filter {
+	uint64_t since_ns, until_ns;	/* [since, until); until 0 = open */
+	const char *domain;		/* seized zone: everything under it (NULL = any) */
+	const char *family;		/* classified family; DNS is left out (NULL = any) */
+};
+
+/* Oldest minute first, minutes without traffic left out; an unknown zone
+ * or family gives no minutes. The callback may return non-zero to stop.
+ * 0 or SINKD_ESTORE. */
+int store_timeline(struct store *st, const struct store_timeline_filter *f, store_minute_cb cb,
 		   void *ctx);
 
 /* The last recorded state of one seized domain (table domain_status). */

@@ -18,24 +18,49 @@ int store_row_json(FILE *out, const struct store_row *row)
 
 static int64_t clamp(uint64_t v) { return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v; }
 
-int store_timeline(struct store *st, uint64_t since_ns, uint64_t until_ns, store_minute_cb cb,
+int store_timeline(struct store *st, const struct store_timeline_filter *f, store_minute_cb cb,
 		   void *ctx)
 {
 	/* dns_minute counts every DNS query, also those stored as rows
 	 * (every_query): DNS comes from there only; the events table gives
 	 * the connection listeners' check-ins. The events key is the event
 	 * time or a few ns after it, so the time range is tested on ts_ns
-	 * and the key only bounds the walk. */
-	static const char sql[] =
+	 * and the key only bounds the walk. DNS aggregates carry no family:
+	 * a family filter leaves DNS out. */
+	int64_t zone_id = 0, family_id = 0;
+	bool none = false;
+	int ret;
+	if (f->domain != NULL && f->domain[0] != '\0') {
+		ret = store_lookup_find(st, "zones", f->domain, &zone_id);
+		if (ret == SINKD_ENOENT)
+			none = true;
+		else if (ret != 0)
+			return ret;
+	}
+	if (f->family != NULL && f->family[0] != '\0') {
+		ret = store_lookup_find(st, "labels", f->family, &family_id);
+		if (ret == SINKD_ENOENT)
+			none = true;
+		else if (ret != 0)
+			return ret;
+	}
+	if (none)
+		return 0;
+	char sql[1024];
+	snprintf(
+	    sql, sizeof(sql),
 	    "SELECT m, sum(dns), sum(http), sum(tls), sum(raw) FROM ("
 	    " SELECT minute AS m, count AS dns, 0 AS http, 0 AS tls, 0 AS raw FROM dns_minute"
-	    "  WHERE minute >= ?1 AND minute < ?2"
+	    "  WHERE minute >= ?1 AND minute < ?2 %s %s"
 	    " UNION ALL"
 	    " SELECT (ts_ns / 60000000000) * 60, 0, kind = 2, kind = 3, kind = 4 FROM events"
 	    "  WHERE id >= ?3 AND id < ?4 + 1000000 AND ts_ns >= ?3 AND ts_ns < ?4 AND kind <> 1"
-	    ") GROUP BY m ORDER BY m";
-	int64_t since = clamp(since_ns),
-		until = until_ns == 0 ? INT64_MAX - NS_PER_S : clamp(until_ns);
+	    "  %s %s"
+	    ") GROUP BY m ORDER BY m",
+	    zone_id != 0 ? "AND zone_id = ?5" : "", family_id != 0 ? "AND 0" : "",
+	    zone_id != 0 ? "AND zone_id = ?5" : "", family_id != 0 ? "AND family_id = ?6" : "");
+	int64_t since = clamp(f->since_ns);
+	int64_t until = f->until_ns == 0 ? INT64_MAX - NS_PER_S : clamp(f->until_ns);
 	if (until > INT64_MAX - NS_PER_S)
 		until = INT64_MAX - NS_PER_S;
 	sqlite3_stmt *s = NULL;
@@ -46,6 +71,10 @@ int store_timeline(struct store *st, uint64_t since_ns, uint64_t until_ns, store
 	sqlite3_bind_int64(s, 2, (until + NS_PER_S - 1) / NS_PER_S);
 	sqlite3_bind_int64(s, 3, since);
 	sqlite3_bind_int64(s, 4, until);
+	if (zone_id != 0)
+		sqlite3_bind_int64(s, 5, zone_id);
+	if (family_id != 0)
+		sqlite3_bind_int64(s, 6, family_id);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_minute m = {

@@ -7,6 +7,7 @@
 //   -> {"step":"loaded", "shown":{...}}       page loaded, numbers shown
 //   <- {"sent": N}                            the test sent N more check-ins
 //   -> {"step":"live", "shown":{...}, "ticks":K}  live counter rose by >= N
+//   -> {"step":"filtered", "shown":{...}}     with SINKD_E2E_FILTER_DOMAIN set
 //   -> {"step":"done", "errors":[...], "screenshot":PATH}
 import { createInterface } from "node:readline";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -86,6 +87,19 @@ try {
   await page.waitForFunction(t => Number(document.body.dataset.loaded) > t, loadedAt);
   say({ step: "live", before, shown: await shown(),
         ticks: await page.evaluate(() => Number(document.body.dataset.liveTicks)) });
+  // The domain filter narrows every panel.
+  const filter = process.env.SINKD_E2E_FILTER_DOMAIN;
+  if (filter) {
+    const at = await page.evaluate(() => Number(document.body.dataset.loaded));
+    await page.fill("#f-domain", filter);
+    await page.click("#filters button[type=submit]");
+    await page.waitForFunction(t => Number(document.body.dataset.loaded) > t, at);
+    say({ step: "filtered", shown: await shown() });
+    await page.fill("#f-domain", "");
+    const at2 = await page.evaluate(() => Number(document.body.dataset.loaded));
+    await page.click("#filters button[type=submit]");
+    await page.waitForFunction(t => Number(document.body.dataset.loaded) > t, at2);
+  }
   await page.screenshot({ path: shot, fullPage: true });
   say({ step: "done", errors, screenshot: shot });
 } catch (e) {

@@ -230,6 +230,12 @@ def test_api_matches_openapi_and_sinkd_events(sinkd, api):
     assert sum(m["checkins"] for m in t["minutes"]) == 7
     assert all(m["minute"] % 60 == 0 for m in t["minutes"])
     assert get_json(sinkd, "/api/v1/timeline?since=2h&until=1h")["totals"]["checkins"] == 0
+    z = get_json(sinkd, f"/api/v1/timeline?since=10m&domain={ZONE}")["totals"]
+    assert z["dns"] == 3 and z["http"] == 5  # the raw check-in has no zone
+    assert get_json(sinkd, "/api/v1/timeline?since=10m&domain=adorepoem.com")["totals"] == \
+        {"checkins": 0, "dns": 0, "http": 0, "tls": 0, "raw": 0}
+    w = get_json(sinkd, "/api/v1/timeline?since=10m&family=waledac")["totals"]
+    assert w["dns"] == 0 and w["http"] == 4  # the request inside TLS is not Waledac-shaped
 
     d = get_json(sinkd, "/api/v1/domains")
     api.validate("Domains", d)
@@ -282,6 +288,8 @@ BAD = [
     ("/api/v1/events?sort=asc", "sort"),
     ("/api/v1/timeline?since=30d", "since"),
     ("/api/v1/timeline?since=now&until=1h", "until"),
+    ("/api/v1/timeline?domain=a%2Fb", "domain"),
+    ("/api/v1/timeline?family=" + "x" * 32, "family"),
     ("/api/v1/domains?state=sleepy", "state"),
     ("/api/v1/live?interval=0", "interval"),
     ("/api/v1/live?interval=61", "interval"),

@@ -66,7 +66,8 @@ def test_dashboard_shows_api_numbers_and_goes_live(sinkd_factory, tmp_path):
     proc = subprocess.Popen(["node", str(SCRIPT), f"http://127.0.0.1:{s.admin_port}/",
                              str(shot)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "SINKD_THIRD_PARTY_DIR": str(THIRD)})
+                            env={**os.environ, "SINKD_THIRD_PARTY_DIR": str(THIRD),
+                                 "SINKD_E2E_FILTER_DOMAIN": other[1]})
     try:
         loaded = read_step(proc, "loaded")["shown"]
         c, t, domains, fams, n_events, live = api_view(s)
@@ -91,6 +92,12 @@ def test_dashboard_shows_api_numbers_and_goes_live(sinkd_factory, tmp_path):
         assert live["shown"]["range_checkins"] == t["totals"]["checkins"] == 12
         assert live["shown"]["top_domains"] == domains
         assert live["shown"]["top_families"] == fams2 and fams2["waledac"] == 9
+        f = read_step(proc, "filtered")["shown"]
+        ft = get_json(s, f"/api/v1/timeline?since=1h&until=now&domain={other[1]}")["totals"]
+        fd = get_json(s, f"/api/v1/report/domains?since=1h&top=10&domain={other[1]}")["rows"]
+        assert f["range_checkins"] == ft["checkins"] == 2 and f["range_dns"] == 0
+        assert f["top_domains"] == {r["domain"]: r["events"] for r in fd} == {other[1]: 2}
+        assert f["events_rows"] == 2
         done = read_step(proc, "done")
         assert done["errors"] == [], done["errors"]
         assert Path(done["screenshot"]).stat().st_size > 10000

@@ -77,7 +77,10 @@ function drawChart(id, label, color, data) {
 
 async function loadTimeline() {
   const since = sinceArg(), until = Math.floor(Date.now() / 1000) + 60;
-  const t = await api(`/api/v1/timeline?since=${since}&until=${until}`);
+  let q = `/api/v1/timeline?since=${since}&until=${until}`;
+  if (state.family) q += "&family=" + encodeURIComponent(state.family);
+  if (state.domain) q += "&domain=" + encodeURIComponent(state.domain);
+  const t = await api(q);
   $("range-checkins").textContent = fmt(t.totals.checkins);
   $("range-dns").textContent = fmt(t.totals.dns);
   drawChart("chart-checkins", "check-ins", "#58a6ff",
