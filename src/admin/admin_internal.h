@@ -83,6 +83,9 @@ enum MHD_Result admin_reply_buffer(struct MHD_Connection *c, unsigned status,
 int admin_parse_time(const char *text, uint64_t *out_ns);
 /* Decimal in [min, max]. 0 or SINKD_EINVAL. */
 int admin_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+/* A next_cursor "<ts_ns>.<skip>": ts 1..INT64_MAX, skip <=
+ * ADMIN_EVENTS_SKIP_MAX. 0 or SINKD_EINVAL. */
+int admin_parse_cursor(const char *text, uint64_t *ts, uint64_t *skip);
 /* A domain name or label: 1..max of letters, digits, '.', '-', '_'. */
 bool admin_name_ok(const char *s, size_t max);
 /* ISO 8601 UTC with milliseconds into buf (>= 32 bytes). */

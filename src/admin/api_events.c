@@ -92,7 +92,7 @@ static int on_row(const struct store_row *row, void *ctx)
 	return 0;
 }
 
-static int parse_cursor(const char *text, uint64_t *ts, uint64_t *skip)
+int admin_parse_cursor(const char *text, uint64_t *ts, uint64_t *skip)
 {
 	const char *dot = strchr(text, '.');
 	char head[24];
@@ -166,7 +166,7 @@ enum MHD_Result admin_api_events(struct admin *a, struct MHD_Connection *c, cons
 		return BAD("limit", "limit: a number from 1 to %d", ADMIN_EVENTS_LIMIT_MAX);
 	struct page pg = {.want = (size_t)limit};
 	if ((v = admin_param(p, "cursor")) != NULL) {
-		if (strlen(v) > 48 || parse_cursor(v, &pg.cursor_ts, &pg.skip) != 0)
+		if (strlen(v) > 48 || admin_parse_cursor(v, &pg.cursor_ts, &pg.skip) != 0)
 			return BAD("cursor",
 				   "cursor: use next_cursor from the previous page as is");
 		if (f.until_ns == 0 || pg.cursor_ts + 1 < f.until_ns)
