@@ -4,12 +4,15 @@
 
 #include <curl/curl.h>
 
+#include "classify/shapes.h"
 #include "cluster/cluster.h"
 #include "classify/classify.h"
 #include "core/config.h"
 #include "domains/domains.h"
+#include "ingest/ingest.h"
 #include "report/report.h"
 #include "server/server.h"
+#include "sim/sim.h"
 #include "stats/stats.h"
 #include "store/store.h"
 
@@ -24,10 +27,12 @@ static const struct command commands[] = {
 	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
 	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
 	{"events", events_cli, "list recorded events (--since --until --domain --ip --type --family)"},
-	{"cluster", cluster_cli, "init|status: the ClickHouse cluster this node ships to"},
-	{"rules", classify_rules_cli, "check FILE... | list [FILE...]: family rule files"},
 	{"report", report_cli, "summary|population|countries|asns|domains|families|timeline|notify|evidence"},
 	{"rollup", stats_rollup_cli, "rebuild: recompute the hourly rollups from raw events"},
+	{"cluster", cluster_cli, "init|status: the ClickHouse cluster this node ships to"},
+	{"rules", classify_rules_cli, "check FILE... | list [FILE...]: family rule files"},
+	{"sim", sim_cli, "a simulated botnet with a ground truth, live or compressed (docs/sim.md)"},
+	{"ingest", ingest_cli, "FILE|-: store recorded check-ins (JSON lines) through the pipeline"},
 };
 
 static void usage(FILE *out)
@@ -57,6 +62,11 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (argc > 2 && strcmp(argv[1], "report") == 0 && strcmp(argv[2], "nodes") == 0)
 		return cluster_report_nodes(argc - 2, argv + 2);
+	/* Protocol discovery's subcommands (classify/shapes.h). */
+	if (argc >= 3 && strcmp(argv[1], "report") == 0 && strcmp(argv[2], "protocols") == 0)
+		return shapes_report_cli(argc - 2, argv + 2);
+	if (argc >= 3 && strcmp(argv[1], "rules") == 0 && strcmp(argv[2], "skeleton") == 0)
+		return shapes_skeleton_cli(argc - 2, argv + 2);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

@@ -347,13 +347,6 @@ void config_defaults(struct sinkd_config *cfg)
 	SET_STR(cfg->admin_third_party_dir, SINKD_THIRD_PARTY_DIR);
 	cfg->admin_max_connections = 32;
 	cfg->admin_health_queue_percent = 90;
-	SET_STR(cfg->cluster_name, "sinkd");
-	SET_STR(cfg->cluster_database, "sinkd");
-	SET_STR(cfg->cluster_user, "default");
-	SET_STR(cfg->cluster_spool_dir, "sinkd-spool");
-	cfg->cluster_spool_max_mb = 1024;
-	cfg->cluster_ship_interval_ms = 1000;
-	cfg->cluster_timeout_ms = 10000;
 	SET_STR(cfg->enrich_country_db, SINKD_THIRD_PARTY_DIR
 		"/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb");
 	SET_STR(cfg->enrich_country_path, "country_code");
@@ -364,6 +357,13 @@ void config_defaults(struct sinkd_config *cfg)
 	cfg->enrich_cache_size = 65536;
 	cfg->stats_rollup_cells = 16384;
 	cfg->stats_seen_filter_mb = 8;
+	SET_STR(cfg->cluster_name, "sinkd");
+	SET_STR(cfg->cluster_database, "sinkd");
+	SET_STR(cfg->cluster_user, "default");
+	SET_STR(cfg->cluster_spool_dir, "sinkd-spool");
+	cfg->cluster_spool_max_mb = 1024;
+	cfg->cluster_ship_interval_ms = 1000;
+	cfg->cluster_timeout_ms = 10000;
 }
 
 /* ---- error reporting ----------------------------------------------------- */

@@ -174,6 +174,19 @@ struct sinkd_config {
 						     * JSON on stdin ("" = none) */
 	char monitor_metrics_file[CONFIG_PATH_MAX]; /* Prometheus text file ("" = none) */
 
+	/* [enrich] country and ASN of every source (docs/enrich.md) */
+	char enrich_country_db[CONFIG_PATH_MAX];	/* MaxMind DB ("" = none) */
+	char enrich_country_path[128];	/* "country_code" or "country.iso_code" */
+	char enrich_asn_db[CONFIG_PATH_MAX];	/* MaxMind DB ("" = use asn_csv) */
+	char enrich_asn_path[128];	/* "autonomous_system_number" */
+	char enrich_asn_org_path[128];	/* "autonomous_system_organization" */
+	char enrich_asn_csv[2 * CONFIG_PATH_MAX];	/* comma list of start,end,asn,org files */
+	unsigned enrich_cache_size;	/* lookup cache entries (0 = no cache) */
+
+	/* [stats] live rollups (docs/population.md) */
+	unsigned stats_rollup_cells;	/* rollup cells held between hand-overs */
+	unsigned stats_seen_filter_mb;	/* "seen before" Bloom filter size */
+
 	/* [admin] (docs/api.md, docs/operations.md) */
 	char admin_listen[64];			/* address:port or "off" (127.0.0.1:8090) */
 	char admin_token[256];			/* bearer token ("" = none) */
@@ -211,18 +224,6 @@ struct sinkd_config {
 	/* [rules] (docs/rules.md) */
 	char rules_files[4 * CONFIG_PATH_MAX];	/* comma list of rule files, in
 						 * evaluation order ("" = no rules) */
-	/* [enrich] country and ASN of every source (docs/enrich.md) */
-	char enrich_country_db[CONFIG_PATH_MAX];	/* MaxMind DB ("" = none) */
-	char enrich_country_path[128];	/* "country_code" or "country.iso_code" */
-	char enrich_asn_db[CONFIG_PATH_MAX];	/* MaxMind DB ("" = use asn_csv) */
-	char enrich_asn_path[128];	/* "autonomous_system_number" */
-	char enrich_asn_org_path[128];	/* "autonomous_system_organization" */
-	char enrich_asn_csv[2 * CONFIG_PATH_MAX];	/* comma list of start,end,asn,org files */
-	unsigned enrich_cache_size;	/* lookup cache entries (0 = no cache) */
-
-	/* [stats] live rollups (docs/population.md) */
-	unsigned stats_rollup_cells;	/* rollup cells held between hand-overs */
-	unsigned stats_seen_filter_mb;	/* "seen before" Bloom filter size */
 };
 
 /* Fill cfg with the embedded defaults. */

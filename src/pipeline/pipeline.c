@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include "classify/classify.h"
+#include "classify/shapes.h"
 #include "core/error.h"
 #include "cluster/cluster.h"
 #include "core/log.h"
@@ -32,7 +33,8 @@ struct job {
 	uint8_t *payload;		/* their payload bytes */
 	uint64_t row_events;		/* events counted by the rows (non-DNS) */
 	struct agg *agg;		/* NULL: rows only */
-	struct stats_batch *stats;	/* rollup cells, NULL: none */
+	struct shapes_batch *shapes;	/* shape deltas (NULL: none), same transaction */
+	struct stats_batch *stats;	/* rollup cells (NULL: none), same transaction */
 };
 
 struct pipeline {
@@ -49,9 +51,10 @@ struct pipeline {
 	struct agg *agg;
 	uint64_t pending_since_ns;	/* monotonic time of the oldest pending item */
 	struct sinkd_event scratch;	/* an expanded compact DNS record */
-	bool pending;
-	struct enrich *enrich;		/* NULL: no enrichment */
+	struct shapes *shapes;		/* protocol discovery (classify/shapes.h) */
+	struct enrich *enrich;		/* country, ASN (NULL: no enrichment) */
 	struct stats_hook *stats;	/* hourly rollups */
+	bool pending;
 
 	/* Spares: the buffers not being filled and not being written. */
 	struct sinkd_event *spare_rows;
@@ -73,6 +76,7 @@ struct pipeline {
 	atomic_uint_least64_t last_batch_us, agg_rows_written, writer_waits;
 	atomic_uint_least64_t batch_us_total;
 	atomic_uint_least64_t stored_kind[EVENT_RAW + 1];	/* rows committed, by kind */
+	atomic_uint_least64_t shapes_n, shapes_evicted, shapes_dropped, shapes_zones_dropped;
 };
 
 static uint64_t mono_ns(void)
@@ -111,6 +115,8 @@ int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_
 	p->spare_payload = malloc(PAYLOAD_BATCH);
 	p->agg = agg_new(p->opt.dns_aggregate_max);
 	p->spare_agg = agg_new(p->opt.dns_aggregate_max);
+	if (shapes_new(&p->shapes, p->opt.shapes_max != 0 ? p->opt.shapes_max : 4096) != 0)
+		goto fail;
 	if (p->rings == NULL || p->rows == NULL || p->spare_rows == NULL || p->agg == NULL ||
 	    p->spare_agg == NULL || p->payload == NULL || p->spare_payload == NULL)
 		goto fail;
@@ -248,11 +254,15 @@ static void write_job(struct pipeline *p, struct job *job)
 	for (size_t off = 0; off < n_aggs || off == 0; off += slice) {
 		size_t k = n_aggs - off < slice ? n_aggs - off : slice;
 		bool first = off == 0;
-		if (first && job->stats != NULL)
-			stats_batch_prepare(p->stats, job->stats, p->store);
 		uint64_t events = agg_events(aggs + off, k) + (first ? job->row_events : 0);
-		int ret = store_write_aggs(p->store, aggs + off, k, first ? job->rows : NULL,
-					   first ? job->n_rows : 0);
+		struct store_batch_hook hooks[2];
+		size_t n_hooks = 0;
+		if (first && job->shapes != NULL)
+			hooks[n_hooks++] = (struct store_batch_hook){shapes_batch_write, job->shapes};
+		if (first && job->stats != NULL)
+			hooks[n_hooks++] = (struct store_batch_hook){stats_batch_write, job->stats};
+		int ret = store_write_batch(p->store, aggs + off, k, first ? job->rows : NULL,
+					    first ? job->n_rows : 0, hooks, n_hooks);
 		if (ret == 0 && first && job->n_rows > 0 && p->opt.cluster != NULL) {
 			size_t n_ids;
 			const int64_t *ids = store_batch_ids(p->store, &n_ids);
@@ -279,14 +289,16 @@ static void write_job(struct pipeline *p, struct job *job)
 		if (slice == 0)
 			break;
 	}
-	if (job->stats != NULL)
-		stats_batch_done(job->stats);
 	atomic_store(&p->last_batch_us, (mono_ns() - t0) / 1000);
 	atomic_fetch_add(&p->batch_us_total, (mono_ns() - t0) / 1000);
 	atomic_fetch_add(&p->events_stored, stored);
 	atomic_fetch_add(&p->events_store_failed, failed);
 	if (job->agg != NULL)
 		agg_reset(job->agg);
+	shapes_batch_free(job->shapes);
+	job->shapes = NULL;
+	if (job->stats != NULL)
+		stats_batch_done(job->stats);
 }
 
 /* Recording runs at a lower priority than answering: on a shared core the
@@ -329,6 +341,13 @@ static void hand_over(struct pipeline *p, bool with_agg)
 	if (p->n_rows == 0 && (!with_agg || agg_count(p->agg) == 0) &&
 	    !stats_hook_pending(p->stats) && !final)
 		return;
+	struct shapes_batch *sb = shapes_take(p->shapes);
+	struct shapes_stats ss;
+	shapes_stats(p->shapes, &ss);
+	atomic_store(&p->shapes_n, ss.shapes);
+	atomic_store(&p->shapes_evicted, ss.evicted);
+	atomic_store(&p->shapes_dropped, ss.dropped);
+	atomic_store(&p->shapes_zones_dropped, ss.domains_dropped);
 	pthread_mutex_lock(&p->lock);
 	if (p->job_ready)
 		atomic_fetch_add(&p->writer_waits, 1);
@@ -336,7 +355,7 @@ static void hand_over(struct pipeline *p, bool with_agg)
 		pthread_cond_wait(&p->cond, &p->lock);
 	p->job = (struct job){.rows = p->rows, .n_rows = p->n_rows, .row_events = p->row_events,
 			      .payload = p->payload, .agg = with_agg ? p->agg : NULL,
-			      .stats = stats_hook_detach(p->stats, final)};
+			      .shapes = sb, .stats = stats_hook_detach(p->stats, final)};
 	p->rows = p->spare_rows;
 	p->spare_rows = NULL;
 	p->payload = p->spare_payload;
@@ -366,6 +385,7 @@ static void mark_pending(struct pipeline *p)
 static void take(struct pipeline *p, struct sinkd_event *ev)
 {
 	const char *asn_org = enrich_event(p->enrich, ev);
+	const struct sinkd_event *counted = ev; /* the classified copy when there is one */
 	bool dns = ev->kind == EVENT_DNS;
 	bool as_row = !dns || p->opt.every_query;
 	if (dns) {
@@ -388,26 +408,18 @@ static void take(struct pipeline *p, struct sinkd_event *ev)
 			       ev->payload_len);
 			p->payload_used += ev->payload_len;
 		}
-		if (p->opt.classify != NULL) {
+		if (p->opt.classify != NULL)
 			classify_event(p->opt.classify, row); /* rules, then the rule's decoder */
-			/* The rollups below count ev: give it the row's labels. */
-			memcpy(ev->family, row->family, sizeof(ev->family));
-			memcpy(ev->rule_id, row->rule_id, sizeof(ev->rule_id));
-			memcpy(ev->tag, row->tag, sizeof(ev->tag));
-			ev->severity = row->severity;
-			memcpy(ev->msg_type, row->msg_type, sizeof(ev->msg_type));
-			memcpy(ev->proto_version, row->proto_version, sizeof(ev->proto_version));
-			memcpy(ev->bot_id, row->bot_id, sizeof(ev->bot_id));
-			memcpy(ev->decode_status, row->decode_status, sizeof(ev->decode_status));
-		}
+		counted = row; /* read-only from here: safe even once handed over */
 		if (!dns)
 			p->row_events++;
+		shapes_observe(p->shapes, row); /* traffic no rule claimed */
 		if (p->n_rows == p->opt.batch_max)
 			hand_over(p, agg_count(p->agg) <= p->opt.dns_flush_max);
 	}
-	if (stats_hook_add(p->stats, ev, asn_org) == SINKD_EFULL) {
+	if (stats_hook_add(p->stats, counted, asn_org) == SINKD_EFULL) {
 		hand_over(p, agg_count(p->agg) <= p->opt.dns_flush_max);
-		stats_hook_add(p->stats, ev, asn_org); /* empty table: fits */
+		stats_hook_add(p->stats, counted, asn_org); /* empty table: fits */
 	}
 	mark_pending(p);
 }
@@ -521,6 +533,7 @@ void pipeline_free(struct pipeline *p)
 	free(p->spare_payload);
 	agg_free(p->agg);
 	agg_free(p->spare_agg);
+	shapes_free(p->shapes);
 	enrich_close(p->enrich);
 	stats_hook_free(p->stats);
 	pthread_mutex_destroy(&p->lock);
@@ -538,6 +551,10 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 	out->last_batch_us = atomic_load(&mp->last_batch_us);
 	out->agg_rows_written = atomic_load(&mp->agg_rows_written);
 	out->writer_waits = atomic_load(&mp->writer_waits);
+	out->shapes = atomic_load(&mp->shapes_n);
+	out->shapes_evicted = atomic_load(&mp->shapes_evicted);
+	out->shapes_dropped = atomic_load(&mp->shapes_dropped);
+	out->shapes_zones_dropped = atomic_load(&mp->shapes_zones_dropped);
 	out->batch_us_total = atomic_load(&mp->batch_us_total);
 	out->stored_http = atomic_load(&mp->stored_kind[EVENT_HTTP]);
 	out->stored_tls = atomic_load(&mp->stored_kind[EVENT_TLS]);

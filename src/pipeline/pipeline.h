@@ -38,13 +38,14 @@ struct pipeline_options {
 	bool every_query;		/* DNS: one store row per query */
 	size_t dns_aggregate_max;	/* distinct keys in memory (0 = 1000000) */
 	size_t dns_flush_max;		/* see above (0 = 50000) */
-	struct store_jsonl *jsonl;	/* committed rows also go here (NULL = no);
-					 * borrowed, written by the store writer */
+	const struct sinkd_config *cfg;	/* [enrich], [stats]; NULL: no enrichment,
+					 * default rollup sizes */
 	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
 	struct classify *classify;	/* label rows with the family rules
 					 * (borrowed; NULL = no classification) */
-	const struct sinkd_config *cfg;	/* [enrich], [stats]; NULL: no enrichment,
-					 * default rollup sizes */
+	unsigned shapes_max;		/* protocol shapes kept (0 = 4096; docs/shapes.md) */
+	struct store_jsonl *jsonl;	/* committed rows also go here (NULL = no);
+					 * borrowed, written by the store writer */
 };
 
 struct pipeline_stats {
@@ -57,6 +58,10 @@ struct pipeline_stats {
 	uint64_t stored_http, stored_tls, stored_raw;	/* committed rows per kind */
 	uint64_t agg_rows_written;	/* DNS aggregate keys written */
 	uint64_t writer_waits;		/* hand-overs that waited for the writer */
+	/* Protocol discovery (docs/shapes.md): shapes in memory, evicted after
+	 * being written, events not counted into a shape (table full of pending
+	 * shapes, out of memory), (shape, zone) counts beyond the batch bound. */
+	uint64_t shapes, shapes_evicted, shapes_dropped, shapes_zones_dropped;
 };
 
 /* Create the rings; the store handle is borrowed (caller closes it after

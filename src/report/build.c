@@ -163,23 +163,30 @@ int report_build_timeline(struct store *st, const struct report_filter *f,
 	if (ret != 0)
 		goto done;
 	report_agg_sort_time(&a);
+	report_agg_sort_time(&dns);
 	static const char *const cols[] = {"time",	  "events",	 "sources", "bots",
 					   "new_sources", "dns_queries", NULL};
 	json_t *table = report_table_new(cols);
 	json_t *rows = json_object_get(table, "rows");
-	for (size_t i = 0; i < a.n; i++) {
-		struct report_group *g = &a.groups[i];
-		uint64_t q = 0;
-		for (size_t j = 0; j < dns.n; j++) {
-			if (dns.groups[j].t == g->t)
-				q = dns.groups[j].events;
-		}
+	/* Buckets of either side, in time order (both are sorted). */
+	size_t i = 0, j = 0;
+	while (i < a.n || j < dns.n) {
+		struct report_group *g = i < a.n ? &a.groups[i] : NULL;
+		struct report_group *q = j < dns.n ? &dns.groups[j] : NULL;
+		uint32_t t = g != NULL && (q == NULL || g->t <= q->t) ? g->t : q->t;
+		if (g != NULL && g->t != t)
+			g = NULL;
+		if (q != NULL && q->t != t)
+			q = NULL;
 		json_array_append_new(
-		    rows, json_pack("{s:o,s:I,s:o,s:o,s:I,s:I}", "time", jtime(g->t, day), "events",
-				    (json_int_t)g->events, "sources",
-				    jcount(report_count(g, STATS_SOURCES)), "bots",
-				    jcount(report_count(g, STATS_BOTS)), "new_sources",
-				    (json_int_t)g->new_sources, "dns_queries", (json_int_t)q));
+		    rows, json_pack("{s:o,s:I,s:o,s:o,s:I,s:I}", "time", jtime(t, day), "events",
+				    (json_int_t)(g != NULL ? g->events : 0), "sources",
+				    jcount(g != NULL ? report_count(g, STATS_SOURCES) : 0), "bots",
+				    jcount(g != NULL ? report_count(g, STATS_BOTS) : 0),
+				    "new_sources", (json_int_t)(g != NULL ? g->new_sources : 0),
+				    "dns_queries", (json_int_t)(q != NULL ? q->events : 0)));
+		i += g != NULL;
+		j += q != NULL;
 	}
 	json_object_update(out, table);
 	json_decref(table);

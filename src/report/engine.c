@@ -267,6 +267,16 @@ int report_feed(struct store *st, const struct report_filter *f, const struct re
 			return ret;
 		ret = store_raw_scan(st, 0, f->until_ns, on_raw, &fd);
 		stats_seen_free(fd.seen);
+		/* Raw rows carry the ASN only: names as the rollups have them. */
+		for (size_t i = 0; i < n && ret == 0; i++) {
+			for (size_t j = 0; j < aggs[i]->n; j++) {
+				struct report_group *g = &aggs[i]->groups[j];
+				if (g->asn != 0 && g->org[0] == '\0' &&
+				    store_asn_org(st, g->asn, g->org, sizeof(g->org)) ==
+					SINKD_ESTORE)
+					ret = SINKD_ESTORE;
+			}
+		}
 	} else {
 		unsigned sketches = 0;
 		bool need_dns = false;

@@ -38,17 +38,30 @@ static void fill_day(struct report_group *g, struct stats_day *d)
 	d->pairs = report_count(g, STATS_PAIRS);
 }
 
-/* Live estimates of each day of one key's groups (sorted by day). */
-static int live_series(struct report_group **g, size_t n, struct stats_live_pop *out)
+/* Live estimates of each day of one key's groups (sorted by day); pool
+ * (the all-families day groups, or NULL) gives the factor of a key
+ * without ids. */
+static int live_series(struct report_group **g, size_t n, struct report_agg *pool,
+		       struct stats_live_pop *out)
 {
 	struct stats_day *days = calloc(n > 0 ? n : 1, sizeof(*days));
-	if (days == NULL)
+	struct stats_day *pooled = calloc(n > 0 ? n : 1, sizeof(*pooled));
+	if (days == NULL || pooled == NULL) {
+		free(days);
+		free(pooled);
 		return SINKD_ENOMEM;
-	for (size_t i = 0; i < n; i++)
+	}
+	for (size_t i = 0; i < n; i++) {
 		fill_day(g[i], &days[i]);
+		for (size_t d = 0; pool != NULL && d < pool->n; d++) {
+			if (pool->groups[d].t == g[i]->t)
+				fill_day(&pool->groups[d], &pooled[i]);
+		}
+	}
 	for (size_t i = 0; i < n; i++)
-		stats_estimate_live(days, n, i, &out[i]);
+		stats_estimate_live_pooled(days, n, i, pool != NULL ? pooled : NULL, &out[i]);
 	free(days);
+	free(pooled);
 	return 0;
 }
 
@@ -75,7 +88,7 @@ json_t *report_decay_json(struct report_group **days, size_t n, const struct rep
 	double *t = calloc(n > 0 ? n : 1, sizeof(*t)), *y = calloc(n > 0 ? n : 1, sizeof(*y));
 	struct stats_live_pop *lp = calloc(n > 0 ? n : 1, sizeof(*lp));
 	json_t *o = NULL;
-	if (t == NULL || y == NULL || lp == NULL || live_series(days, n, lp) != 0)
+	if (t == NULL || y == NULL || lp == NULL || live_series(days, n, NULL, lp) != 0)
 		goto done;
 	size_t m = 0;
 	uint32_t t0 = 0;
@@ -213,9 +226,9 @@ static const char *const pop_columns[] = {
     "live_lo",	  "live_hi",	 "method",	 "partial",	 NULL};
 
 /* Per day: sum the per-family live estimates (each family corrected by its
- * own id-bearing subset). */
-static int family_estimates(struct report_agg *fam, struct report_agg *days,
-			    struct stats_live_pop *total)
+ * own id-bearing subset; a family with no ids by all families' pooled). */
+static int family_estimates(struct report_agg *fam, struct report_agg *pool,
+			    struct report_agg *days, struct stats_live_pop *total)
 {
 	struct report_group **run = calloc(fam->n > 0 ? fam->n : 1, sizeof(*run));
 	struct stats_live_pop *lp = calloc(fam->n > 0 ? fam->n : 1, sizeof(*lp));
@@ -227,7 +240,8 @@ static int family_estimates(struct report_agg *fam, struct report_agg *days,
 	report_agg_sort_time(fam);
 	for (size_t i = 0; i < fam->n;) {
 		size_t n = key_run(fam, i, run);
-		live_series(run, n, lp);
+		if (live_series(run, n, pool, lp) != 0)
+			break;
 		for (size_t j = 0; j < n; j++) {
 			for (size_t d = 0; d < days->n; d++) {
 				if (days->groups[d].t != run[j]->t)
@@ -238,6 +252,7 @@ static int family_estimates(struct report_agg *fam, struct report_agg *days,
 				t->hi += lp[j].hi;
 				t->by_id = t->by_id && lp[j].by_id;
 				t->no_factor = t->no_factor || lp[j].no_factor;
+				t->pooled_factor = t->pooled_factor || lp[j].pooled_factor;
 				break;
 			}
 		}
@@ -255,9 +270,10 @@ static void add_day_row(json_t *rows, struct report_group *g, const struct stats
 	fill_day(g, &d);
 	double apid, ipad;
 	stats_churn_nat(&d, &apid, &ipad);
-	const char *method = lp->by_id	     ? "bot ids"
-			     : lp->no_factor ? "addresses (no ids to correct them)"
-					     : "bot ids + corrected addresses";
+	const char *method = lp->by_id		 ? "bot ids"
+			     : lp->no_factor	 ? "addresses (no ids to correct them)"
+			     : lp->pooled_factor ? "bot ids + addresses corrected by other families"
+						 : "bot ids + corrected addresses";
 	json_array_append_new(
 	    rows, json_pack("{s:o,s:I,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:s,s:b,s:b}", "day",
 			    jday(g->t), "events", (json_int_t)g->events, "sources",
@@ -308,7 +324,23 @@ int report_build_population(struct store *st, const struct report_filter *f,
 	}
 	for (size_t i = 0; i < days.n; i++)
 		total[i].by_id = true;
-	if ((ret = family_estimates(&fam, &days, total)) != 0)
+	/* The pool that corrects a family without ids is every family: with
+	 * --family, count the days of all families in a second scan. */
+	struct report_agg all_days, *pool = &days;
+	report_agg_init(&all_days, DIM_DAY, false, SK_POP);
+	if (f->family != NULL) {
+		struct report_filter af = *f;
+		struct report_agg *pa[] = {&all_days};
+		af.family = NULL;
+		if ((ret = report_feed(st, &af, o, pa, 1)) != 0) {
+			report_agg_free(&all_days);
+			goto done;
+		}
+		pool = &all_days;
+	}
+	ret = family_estimates(&fam, pool, &days, total);
+	report_agg_free(&all_days);
+	if (ret != 0)
 		goto done;
 	json_t *table = report_table_new(pop_columns);
 	json_t *rows = json_object_get(table, "rows");

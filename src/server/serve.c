@@ -178,6 +178,10 @@ static void print_totals(const struct serve *s)
 		 (unsigned long long)p.events_store_failed);
 	if (s->classify != NULL)
 		print_classified(s->classify);
+	log_info("shapes: %llu in memory, %llu evicted after writing, %llu events and %llu zone "
+		 "counts not counted (docs/shapes.md)",
+		 (unsigned long long)p.shapes, (unsigned long long)p.shapes_evicted,
+		 (unsigned long long)p.shapes_dropped, (unsigned long long)p.shapes_zones_dropped);
 	if (s->capture != NULL) {
 		struct capture_totals c;
 		capture_totals(s->capture, &c);
@@ -246,10 +250,11 @@ static int serve_run(struct serve *s)
 		.every_query = s->cfg.dns_log_every_query,
 		.dns_aggregate_max = s->cfg.dns_aggregate_max,
 		.dns_flush_max = s->cfg.dns_flush_max,
-		.jsonl = s->jsonl,
+		.cfg = &s->cfg,
 		.cluster = s->cluster,
 		.classify = s->classify,
-		.cfg = &s->cfg,
+		.shapes_max = s->cfg.shapes_max,
+		.jsonl = s->jsonl,
 	};
 	ret = pipeline_new(&s->pipe, s->store, &po);
 	if (ret == 0)

@@ -28,8 +28,57 @@ void stats_churn_nat(const struct stats_day *d, double *addrs_per_id, double *id
 	*ids_per_addr = d->id_sources > 0 ? d->pairs / d->id_sources : 0;
 }
 
+/* r = ids / id-bearing sources over the window ending at day i (pooled),
+ * and its spread. false when the window has no id-bearing data. */
+static bool window_factor(const struct stats_day *days, size_t n, size_t i, double *r_out,
+			  double *sd_out)
+{
+	double r[WINDOW], sum = 0, ids = 0, srcs = 0;
+	size_t k = 0;
+	for (size_t j = i + 1 > WINDOW ? i + 1 - WINDOW : 0; j <= i && j < n; j++) {
+		if (days[j].id_sources >= 1 && days[j].bots >= 1) {
+			r[k] = days[j].bots / days[j].id_sources;
+			sum += r[k++];
+			ids += days[j].bots;
+			srcs += days[j].id_sources;
+		}
+	}
+	if (k == 0)
+		return false;
+	double rr = ids / srcs, sd;
+	if (k >= 3) {
+		double ss = 0, mean = sum / (double)k;
+		for (size_t j = 0; j < k; j++)
+			ss += (r[j] - mean) * (r[j] - mean);
+		sd = sqrt(ss / (double)(k - 1));
+	} else {
+		/* Sampling error of a ratio of counts (delta method). */
+		sd = rr * sqrt(1.0 / ids + 1.0 / srcs);
+	}
+	*r_out = rr;
+	*sd_out = sd;
+	return true;
+}
+
+static void corrected(const struct stats_day *d, double rr, double sd, struct stats_live_pop *out)
+{
+	out->bots_per_source = rr;
+	out->r_sd = sd;
+	double noid = out->noid_sources * rr;
+	out->estimate = d->bots + noid;
+	double half = out->noid_sources * 1.96 * sd + 2 * HLL_REL * noid;
+	out->lo = d->bots + (noid - half > 0 ? noid - half : 0);
+	out->hi = d->bots + noid + half;
+}
+
 void stats_estimate_live(const struct stats_day *days, size_t n, size_t i,
 			 struct stats_live_pop *out)
+{
+	stats_estimate_live_pooled(days, n, i, NULL, out);
+}
+
+void stats_estimate_live_pooled(const struct stats_day *days, size_t n, size_t i,
+				const struct stats_day *pooled, struct stats_live_pop *out)
 {
 	memset(out, 0, sizeof(*out));
 	const struct stats_day *d = &days[i];
@@ -42,44 +91,22 @@ void stats_estimate_live(const struct stats_day *days, size_t n, size_t i,
 		out->bots_per_source = d->id_sources > 0 ? d->bots / d->id_sources : 0;
 		return;
 	}
-	/* r per day over the window, from days with id-bearing sources. */
-	double r[WINDOW], sum = 0, ids = 0, srcs = 0;
-	size_t k = 0;
-	for (size_t j = i + 1 > WINDOW ? i + 1 - WINDOW : 0; j <= i && j < n; j++) {
-		if (days[j].id_sources >= 1 && days[j].bots >= 1) {
-			r[k] = days[j].bots / days[j].id_sources;
-			sum += r[k++];
-			ids += days[j].bots;
-			srcs += days[j].id_sources;
-		}
-	}
-	if (k == 0) {
-		/* No ids at all: the address count, with nothing to correct it. */
-		out->no_factor = true;
-		out->estimate = d->sources;
-		out->lo = d->sources * (1 - 2 * HLL_REL);
-		out->hi = d->sources * (1 + 2 * HLL_REL);
+	double rr, sd;
+	if (window_factor(days, n, i, &rr, &sd)) {
+		corrected(d, rr, sd, out);
 		return;
 	}
-	/* Pooled ratio (ids / sources over the window) as the factor. */
-	double rr = ids / srcs;
-	double sd;
-	if (k >= 3) {
-		double ss = 0, mean = sum / (double)k;
-		for (size_t j = 0; j < k; j++)
-			ss += (r[j] - mean) * (r[j] - mean);
-		sd = sqrt(ss / (double)(k - 1));
-	} else {
-		/* Sampling error of a ratio of counts (delta method). */
-		sd = rr * sqrt(1.0 / ids + 1.0 / srcs);
+	if (pooled != NULL && window_factor(pooled, n, i, &rr, &sd)) {
+		/* No ids in this population: the other families' factor. */
+		out->pooled_factor = true;
+		corrected(d, rr, sd, out);
+		return;
 	}
-	out->bots_per_source = rr;
-	out->r_sd = sd;
-	double noid = out->noid_sources * rr;
-	out->estimate = d->bots + noid;
-	double half = out->noid_sources * 1.96 * sd + 2 * HLL_REL * noid;
-	out->lo = d->bots + (noid - half > 0 ? noid - half : 0);
-	out->hi = d->bots + noid + half;
+	/* No ids at all: the address count, with nothing to correct it. */
+	out->no_factor = true;
+	out->estimate = d->sources;
+	out->lo = d->sources * (1 - 2 * HLL_REL);
+	out->hi = d->sources * (1 + 2 * HLL_REL);
 }
 
 void stats_fit_decay(const double *t, const double *y, size_t n, double threshold,

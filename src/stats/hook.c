@@ -20,6 +20,7 @@
 struct stats_batch {
 	struct stats_live *live;
 	bool with_seen;
+	struct stats_hook *hook;
 };
 
 struct stats_hook {
@@ -49,6 +50,7 @@ int stats_hook_new(struct stats_hook **out, const struct sinkd_config *cfg, stru
 	if (h->seen_copy == NULL)
 		goto fail;
 	h->cur = h->batch[0].live;
+	h->batch[0].hook = h->batch[1].hook = h;
 	h->seen_saved = time(NULL);
 	if (st != NULL) {
 		int ret = store_seen_load(st, h->seen_copy, h->seen_len);
@@ -115,19 +117,22 @@ struct stats_batch *stats_hook_detach(struct stats_hook *h, bool final)
 	return b;
 }
 
-void stats_batch_prepare(struct stats_hook *h, struct stats_batch *b, struct store *st)
+int stats_batch_write(struct store *st, void *ctx)
 {
+	struct stats_batch *b = ctx;
+	struct stats_hook *h = b->hook;
 	const struct stats_cell *cells = NULL;
 	size_t n = 0;
 	if (stats_live_cells(b->live, &cells, &n) != 0) {
-		atomic_fetch_add(&h->errors, stats_live_count(b->live));
-		log_err("stats: out of memory serialising %zu rollup cells: lost",
+		log_err("stats: out of memory serialising %zu rollup cells",
 			stats_live_count(b->live));
-		n = 0;
+		return SINKD_ENOMEM;
 	}
-	store_set_rollups(st, cells, n);
-	if (b->with_seen)
-		store_set_seen(st, h->seen_copy, h->seen_len);
+	if (store_rollups_put(st, cells, n) != 0)
+		return SINKD_ESTORE;
+	if (b->with_seen && store_seen_put(st, h->seen_copy, h->seen_len) != 0)
+		return SINKD_ESTORE;
+	return 0;
 }
 
 void stats_batch_done(struct stats_batch *b) { stats_live_reset(b->live); }

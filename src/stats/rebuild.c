@@ -27,20 +27,35 @@ struct rebuild {
 	time_t last_progress;
 };
 
+struct flush_ctx {
+	struct rebuild *r;
+	bool final;
+	size_t n;
+};
+
+static int write_cells(struct store *st, void *ctx)
+{
+	struct flush_ctx *fc = ctx;
+	const struct stats_cell *cells;
+	if (stats_live_cells(fc->r->live, &cells, &fc->n) != 0)
+		return SINKD_ENOMEM;
+	if (store_rollups_put(st, cells, fc->n) != 0)
+		return SINKD_ESTORE;
+	if (fc->final) {
+		size_t len;
+		const uint8_t *bits = stats_seen_bits(fc->r->seen, &len);
+		return store_seen_put(st, bits, len);
+	}
+	return 0;
+}
+
+/* One transaction with the cells counted so far. */
 static int flush(struct rebuild *r, bool final)
 {
-	const struct stats_cell *cells;
-	size_t n;
-	if (stats_live_cells(r->live, &cells, &n) != 0)
-		return SINKD_ENOMEM;
-	store_set_rollups(r->wr, cells, n);
-	if (final) {
-		size_t len;
-		const uint8_t *bits = stats_seen_bits(r->seen, &len);
-		store_set_seen(r->wr, bits, len);
-	}
-	int ret = store_write_aggs(r->wr, NULL, 0, NULL, 0);
-	r->cells += n;
+	struct flush_ctx fc = {.r = r, .final = final};
+	struct store_batch_hook hook = {write_cells, &fc};
+	int ret = store_write_batch(r->wr, NULL, 0, NULL, 0, &hook, 1);
+	r->cells += fc.n;
 	r->batches++;
 	stats_live_reset(r->live);
 	return ret;

@@ -142,8 +142,8 @@ int stats_live_add(struct stats_live *l, struct stats_seen *seen, const struct s
 		   const char *asn_org);
 
 /* The same for count identical events (a DNS minute aggregate). */
-int stats_live_add_n(struct stats_live *l, struct stats_seen *seen,
-		     const struct sinkd_event *ev, const char *asn_org, uint64_t count);
+int stats_live_add_n(struct stats_live *l, struct stats_seen *seen, const struct sinkd_event *ev,
+		     const char *asn_org, uint64_t count);
 
 /* Cells in use, and whether the table is close to its bound. */
 size_t stats_live_count(const struct stats_live *l);
@@ -177,6 +177,7 @@ struct stats_live_pop {
 	double bots_per_source; /* correction factor r from the id-bearing subset */
 	double r_sd;		/* its spread over the window */
 	bool by_id;		/* every source showed an id: exact */
+	bool pooled_factor;	/* r from the pooled other populations */
 	bool no_factor;		/* no id-bearing data: bare address count */
 };
 
@@ -187,6 +188,12 @@ struct stats_live_pop {
 void stats_estimate_live(const struct stats_day *days, size_t n, size_t i,
 			 struct stats_live_pop *out);
 
+/* The same; when days has no id-bearing data in the window, r comes from
+ * pooled (the same n days of all id-bearing populations together, e.g.
+ * every family), flagged pooled_factor. pooled may be NULL. */
+void stats_estimate_live_pooled(const struct stats_day *days, size_t n, size_t i,
+				const struct stats_day *pooled, struct stats_live_pop *out);
+
 /* Churn and NAT: addresses per bot id per day (pairs / ids) and ids per
  * address (pairs / id sources); 0 when there are no ids. */
 void stats_churn_nat(const struct stats_day *d, double *addrs_per_id, double *ids_per_addr);
@@ -194,13 +201,13 @@ void stats_churn_nat(const struct stats_day *d, double *addrs_per_id, double *id
 /* Exponential decay fit y(t) = n0 * exp(-lambda * t) (t in days from the
  * first point), weighted least squares on ln y (weights y). */
 struct stats_decay {
-	bool ok;		  /* at least 3 positive points and a fit */
-	size_t n;		  /* points used */
+	bool ok;  /* at least 3 positive points and a fit */
+	size_t n; /* points used */
 	double n0, lambda, lambda_se;
-	double half_life;	  /* days; INFINITY when not shrinking */
-	double hl_lo, hl_hi;	  /* 95% interval (hl_hi INFINITY when open) */
-	double r2;		  /* weighted R^2 of the log fit */
-	double below_days;	  /* days from t0 until y < threshold (INFINITY: never) */
+	double half_life;    /* days; INFINITY when not shrinking */
+	double hl_lo, hl_hi; /* 95% interval (hl_hi INFINITY when open) */
+	double r2;	     /* weighted R^2 of the log fit */
+	double below_days;   /* days from t0 until y < threshold (INFINITY: never) */
 };
 void stats_fit_decay(const double *t, const double *y, size_t n, double threshold,
 		     struct stats_decay *out);
@@ -243,9 +250,11 @@ bool stats_hook_nearly_full(const struct stats_hook *h);
  * snapshot of the seen filter) for the job; NULL when there is nothing. */
 struct stats_batch *stats_hook_detach(struct stats_hook *h, bool final);
 
-/* Writer thread: hand the batch to st for its next store_write_aggs call;
- * after that call, stats_batch_done empties the table for reuse. */
-void stats_batch_prepare(struct stats_hook *h, struct stats_batch *b, struct store *st);
+/* Writer thread: the store_write_batch hook (ctx = the batch) writing the
+ * cells and the seen snapshot in the batch's transaction; after the
+ * write, stats_batch_done empties the table for reuse. 0, SINKD_ENOMEM or
+ * SINKD_ESTORE (the batch rolls back with its events). */
+int stats_batch_write(struct store *st, void *ctx);
 void stats_batch_done(struct stats_batch *b);
 
 /* Events missing from a sketch or whole cells lost to out-of-memory. */

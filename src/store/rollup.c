@@ -1,8 +1,9 @@
 /* Hourly rollups (schema v8, docs/population.md): cells of (hour, family,
  * domain, country, ASN, transport) with counters and serialised distinct-
  * count sketches. The pipeline hands the cells of each batch to the writer
- * (store_set_rollups); they are upserted in the batch's transaction, the
- * sketches merged by the SQL function sinkd_hll_merge. Readers scan them
+ * (a store_write_batch hook calling store_rollups_put); they are upserted
+ * in the batch's transaction, the sketches merged by the SQL function
+ * sinkd_hll_merge. Readers scan them
  * (store_rollup_scan) and merge in memory; `--raw` reports and `sinkd
  * rollup rebuild` read raw events instead (store_raw_scan). */
 #include "store/store_internal.h"
@@ -92,18 +93,6 @@ void store_rollup_close(struct store *st)
 	memset(&st->rollup, 0, sizeof(st->rollup));
 }
 
-void store_set_rollups(struct store *st, const struct stats_cell *cells, size_t n)
-{
-	st->rollup.cells = cells;
-	st->rollup.n_cells = n;
-}
-
-void store_set_seen(struct store *st, const uint8_t *bits, size_t len)
-{
-	st->rollup.seen_bits = bits;
-	st->rollup.seen_len = len;
-}
-
 static void bind_sketch(sqlite3_stmt *s, int col, const uint8_t *data, size_t len)
 {
 	/* An empty exact set is 8 header bytes: store NULL instead. */
@@ -141,32 +130,40 @@ static int upsert_cell(struct store *st, const struct stats_cell *c)
 	return rc == SQLITE_DONE ? 0 : store_sql_error(st, "upsert asn_names");
 }
 
-int store_rollup_write(struct store *st)
+static int prepare(struct store *st)
 {
 	struct store_rollup *r = &st->rollup;
-	int ret = 0;
-	if (r->n_cells == 0 && r->seen_bits == NULL)
+	if (r->upsert != NULL)
 		return 0;
-	if (r->upsert == NULL && (store_prepare(st, sql_upsert, &r->upsert) != 0 ||
-				  store_prepare(st, sql_asn_name, &r->asn_name) != 0 ||
-				  store_prepare(st, sql_seen, &r->seen) != 0)) {
-		ret = SINKD_ESTORE;
-		goto done;
+	if (store_prepare(st, sql_upsert, &r->upsert) != 0 ||
+	    store_prepare(st, sql_asn_name, &r->asn_name) != 0 ||
+	    store_prepare(st, sql_seen, &r->seen) != 0)
+		return SINKD_ESTORE;
+	return 0;
+}
+
+int store_rollups_put(struct store *st, const struct stats_cell *cells, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (prepare(st) != 0)
+		return SINKD_ESTORE;
+	for (size_t i = 0; i < n; i++) {
+		if (upsert_cell(st, &cells[i]) != 0)
+			return SINKD_ESTORE;
 	}
-	for (size_t i = 0; i < r->n_cells && ret == 0; i++)
-		ret = upsert_cell(st, &r->cells[i]);
-	if (ret == 0 && r->seen_bits != NULL) {
-		sqlite3_bind_blob(r->seen, 1, r->seen_bits, (int)r->seen_len, SQLITE_STATIC);
-		int rc = sqlite3_step(r->seen);
-		sqlite3_reset(r->seen);
-		if (rc != SQLITE_DONE)
-			ret = store_sql_error(st, "save seen filter");
-	}
-done:
-	r->cells = NULL;
-	r->n_cells = 0;
-	r->seen_bits = NULL;
-	return ret;
+	return 0;
+}
+
+int store_seen_put(struct store *st, const uint8_t *bits, size_t len)
+{
+	if (prepare(st) != 0)
+		return SINKD_ESTORE;
+	sqlite3_stmt *s = st->rollup.seen;
+	sqlite3_bind_blob(s, 1, bits, (int)len, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_sql_error(st, "save seen filter");
 }
 
 int store_seen_load(struct store *st, uint8_t *bits, size_t len)

@@ -193,3 +193,20 @@ done:
 	sqlite3_finalize(sd);
 	return ret;
 }
+
+int store_asn_org(struct store *st, uint32_t asn, char *buf, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	int ret = SINKD_ENOENT;
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "SELECT org FROM asn_names WHERE asn = ?", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return store_sql_error(st, "read asn_names");
+	sqlite3_bind_int64(s, 1, asn);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
+		ret = 0;
+	}
+	sqlite3_finalize(s);
+	return ret;
+}

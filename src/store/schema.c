@@ -314,6 +314,45 @@ static const char sql_v5[] =
     " LEFT JOIN labels d ON d.id = e.decode_id"
     " LEFT JOIN capture c ON c.id = e.id;";
 /* clang-format on */
+
+/* Version 6 (decoders; 5 is the rules' labels): protocol shapes of traffic
+ * no rule claimed (docs/shapes.md). One row per shape, merged by the store
+ * writer batch by batch; srcset is the serialized distinct-source set
+ * (exact addresses, then a HyperLogLog sketch) and sources its estimate;
+ * shape_domains counts each shape per seized zone. */
+static const char sql_shapes[] =
+    "CREATE TABLE shapes ("
+    " id TEXT PRIMARY KEY,"
+    " kind INTEGER NOT NULL,"
+    " method TEXT NOT NULL,"
+    " path TEXT NOT NULL,"
+    " params TEXT NOT NULL,"
+    " headers TEXT NOT NULL,"
+    " body TEXT NOT NULL,"
+    " length TEXT NOT NULL,"
+    " entropy TEXT NOT NULL,"
+    " count INTEGER NOT NULL,"
+    " sources INTEGER NOT NULL,"
+    " first_ns INTEGER NOT NULL,"
+    " last_ns INTEGER NOT NULL,"
+    " srcset BLOB,"
+    " examples TEXT NOT NULL DEFAULT '[]'"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE shape_domains ("
+    " shape_id TEXT NOT NULL,"
+    " zone TEXT NOT NULL,"
+    " count INTEGER NOT NULL,"
+    " last_ns INTEGER NOT NULL,"
+    " PRIMARY KEY (shape_id, zone)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX shape_domains_zone ON shape_domains(zone, shape_id);"
+    "CREATE VIEW shapes_v AS SELECT id,"
+    " CASE kind WHEN 2 THEN 'http' WHEN 3 THEN 'tls' WHEN 4 THEN 'raw' END AS kind,"
+    " method, path, params, headers, body, length, entropy, count, sources,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', first_ns / 1e9, 'unixepoch') AS first_seen,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', last_ns / 1e9, 'unixepoch') AS last_seen,"
+    " examples FROM shapes;";
+
 /* Version 8 (population; numbered after labels 5, shapes 6 and evidence
  * 7 once those are merged): hourly rollups with serialised distinct-count
  * sketches (src/stats, docs/population.md), the organisation name of
@@ -348,6 +387,8 @@ static const struct migration migrations[] = {
     {"capture (HTTP, TLS, raw events), bodies by SHA-256", sql_v4},
     /* 5: the rules branch; the lead orders 5-8 at merge time. */
     {"labels: rule, tag, severity, protocol version, decode status; bots table", sql_v5},
+    /* 6: the decoders branch (protocol shapes) */
+    {"shapes, shape_domains (protocol discovery)", sql_shapes},
     {"hourly rollups with distinct-count sketches, ASN names (v8)", sql_rollups},
 };
 

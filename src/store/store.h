@@ -65,6 +65,21 @@ int store_write_aggs(struct store *st, const struct store_dns_agg *aggs, size_t 
  * The cluster spool ships events under these ids. */
 const int64_t *store_batch_ids(const struct store *st, size_t *n);
 
+/* More writes in a batch's transaction (protocol shapes, ...): fn(st, ctx)
+ * runs after the rows and aggregates are written, before COMMIT; a
+ * non-zero return rolls the whole batch back. */
+struct store_batch_hook {
+	int (*fn)(struct store *st, void *ctx);
+	void *ctx;
+};
+
+/* store_write_aggs with hooks (n_hooks of them, hooks may be NULL when 0)
+ * run inside the same transaction. Same returns. A batch with only hooks
+ * (no aggregates, no events) is written too. */
+int store_write_batch(struct store *st, const struct store_dns_agg *aggs, size_t n_aggs,
+		      const struct sinkd_event *ev, size_t n_ev,
+		      const struct store_batch_hook *hooks, size_t n_hooks);
+
 /* Sort aggregates in the order store_write_aggs writes them (dns_minute's
  * primary key). store_write_aggs sorts each call itself; a caller that
  * writes many keys of a minute over several calls should sort them all
@@ -144,16 +159,24 @@ struct store_stats {
 
 void store_stats(struct store *st, struct store_stats *out);
 
+/* Name of event flag bit `bit` ("edns", "body_truncated", ...; "bit20"
+ * for a bit this binary does not know). Returns buf or a constant. */
+const char *store_flag_name(unsigned bit, char *buf, size_t len);
+
+/* The flag a name from store_flag_name stands for ("bit20" too):
+ * 0 and *flag, or SINKD_EINVAL. */
+int store_flag_parse(const char *name, uint32_t *flag);
+
+/* The stored bytes of a body by its SHA-256 (store_row.body_sha256): up
+ * to cap bytes copied into buf, their count in *len. 0, SINKD_ENOENT or
+ * SINKD_ESTORE. */
+int store_body_get(struct store *st, const uint8_t sha256[32], uint8_t *buf, size_t cap,
+		   size_t *len);
+
 /* Parse a --type value: a kind name ("dns", "http", "tls", "raw") sets
  * *kind; a DNS qtype mnemonic ("A", "TYPE65") sets *kind = EVENT_DNS and
  * *qtype (else -1). 0 or SINKD_EINVAL. */
 int store_type_parse(const char *text, uint8_t *kind, int *qtype);
-
-/* Parse a time for --since/--until: RFC 3339 ("2026-11-25T08:00:00Z",
- * fractional seconds and +hh:mm offsets allowed), a date ("2026-11-25",
- * midnight UTC) or a duration ago ("90s", "15m", "2h", "7d", "1w").
- * 0 or SINKD_EINVAL. */
-int store_time_parse(const char *text, uint64_t now_ns, uint64_t *out_ns);
 
 /* Write row as one JSON object and a newline: the format of `sinkd events
  * --format json` (docs/store.md). 0 or SINKD_EIO. */
@@ -214,8 +237,9 @@ void store_jsonl_counts(const struct store_jsonl *j, uint64_t *lines, uint64_t *
 void store_jsonl_close(struct store_jsonl *j);
 
 /* `sinkd events [--since T] [--until T] [--domain D] [--ip A] [--type T]
- *  [--family F] [--limit N] [--format table|csv|json] [--scan-max N]
- *  [-c FILE | --db PATH]`. */
+ *  [--family F] [--limit N] [--format table|csv|json|jsonl] [--scan-max N]
+ *  [-c FILE | --db PATH]`. jsonl is the format `sinkd ingest` reads
+ * (docs/ingest.md). */
 int events_cli(int argc, char **argv);
 
 /* One domain's state for store_status_record (the domain monitor). */
@@ -244,12 +268,12 @@ int store_time_parse(const char *text, uint64_t now_ns, uint64_t *out_ns);
 
 struct stats_cell;
 
-/* Hand rollup cells (and, when bits is not NULL, the "seen before" filter)
- * to the next store_write_aggs call, which upserts them in its transaction
- * (counters added, sketches merged) and then forgets them; a call with
- * nothing else to write still writes them. Borrowed until that call. */
-void store_set_rollups(struct store *st, const struct stats_cell *cells, size_t n);
-void store_set_seen(struct store *st, const uint8_t *bits, size_t len);
+/* Upsert rollup cells (counters added, sketches merged by
+ * sinkd_hll_merge) and save the "seen before" filter: inside a
+ * store_write_batch hook, so they commit with the batch. 0 or
+ * SINKD_ESTORE (the batch rolls back). */
+int store_rollups_put(struct store *st, const struct stats_cell *cells, size_t n);
+int store_seen_put(struct store *st, const uint8_t *bits, size_t len);
 
 /* The persisted "seen before" filter into bits (len bytes): 0, SINKD_ENOENT
  * (none saved), SINKD_EINVAL (saved with another size) or SINKD_ESTORE. */
@@ -275,6 +299,10 @@ typedef int (*store_rollup_cb)(const struct stats_cell *cell, void *ctx);
 int store_rollup_scan(struct store *st, const struct store_rollup_filter *f, store_rollup_cb cb,
 		      void *ctx);
 
+/* The organisation name recorded for an ASN into buf ("" when none): 0,
+ * SINKD_ENOENT or SINKD_ESTORE. */
+int store_asn_org(struct store *st, uint32_t asn, char *buf, size_t len);
+
 /* Every recorded event in [since, until) in time order: individual rows
  * (count 1) and DNS minute aggregates not also stored as rows (aggregate
  * true, count queries; only ts_ns, kind, src, zone set, country and ASN
@@ -285,5 +313,48 @@ typedef int (*store_raw_cb)(const struct sinkd_event *ev, uint64_t count, bool a
 			    void *ctx);
 int store_raw_scan(struct store *st, uint64_t since_ns, uint64_t until_ns, store_raw_cb cb,
 		   void *ctx);
+
+/* ---- protocol shapes (tables shapes, shape_domains; docs/shapes.md) ---- */
+
+/* One row of `shapes`. Strings and blobs are borrowed (valid during the
+ * call or callback). domains is filled by reads only: the zones the shape
+ * was seen under, most frequent first, comma-joined ("" = none). */
+struct store_shape {
+	const char *id;			/* 16 hex digits */
+	uint8_t kind;			/* enum event_kind */
+	const char *method, *path, *params, *headers, *body, *length, *entropy;
+	uint64_t count;			/* events */
+	uint64_t sources;		/* distinct sources (estimate from srcset) */
+	int64_t first_ns, last_ns;
+	const uint8_t *srcset;		/* serialized distinct-source set (classify/shapes) */
+	size_t srcset_len;
+	const char *examples;		/* JSON array of up to 3 example objects */
+	const char *domains;
+};
+
+typedef int (*store_shape_cb)(const struct store_shape *s, void *ctx);
+
+/* The shape with this id: cb called once. 0, SINKD_ENOENT or SINKD_ESTORE. */
+int store_shape_get(struct store *st, const char *id, store_shape_cb cb, void *ctx);
+
+/* Insert or replace a shape row (inside a store_write_batch hook). 0 or
+ * SINKD_ESTORE. */
+int store_shape_put(struct store *st, const struct store_shape *s);
+
+/* shape_domains: count += count, last_ns = max (inside a hook). */
+int store_shape_domain_add(struct store *st, const char *id, const char *zone, uint64_t count,
+			   int64_t last_ns);
+
+/* Id of the stored event at ts_ns from ip/port (events are keyed by time:
+ * the id is ts_ns or a little above). 0, SINKD_ENOENT or SINKD_ESTORE. */
+int store_event_find(struct store *st, int64_t ts_ns, const uint8_t ip[16], uint16_t port,
+		     int64_t *id);
+
+/* Shapes most frequent first (count, then id), at most limit (0 = all);
+ * domain (NULL = any) keeps those seen under that zone (a name under a
+ * zone selects the zone). cb may return
+ * non-zero to stop. 0 or SINKD_ESTORE. */
+int store_shapes_list(struct store *st, const char *domain, size_t limit, store_shape_cb cb,
+		      void *ctx);
 
 #endif

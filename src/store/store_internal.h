@@ -125,13 +125,9 @@ struct store_capture {
 	size_t n_ids, cap_ids;
 };
 
-/* Rollup cells and the seen filter handed for the next write (rollup.c). */
+/* Statements of the rollup writer (rollup.c), prepared on first use. */
 struct store_rollup {
 	sqlite3_stmt *upsert, *asn_name, *seen;
-	const struct stats_cell *cells;
-	size_t n_cells;
-	const uint8_t *seen_bits;
-	size_t seen_len;
 };
 
 struct store {
@@ -211,10 +207,8 @@ int store_capture_flush(struct store *st);
 void store_capture_forget(struct store *st);
 
 /* Rollups (rollup.c): register sinkd_hll_merge/sinkd_hll_count on the
- * handle; write what store_set_rollups/store_set_seen handed over (inside
- * the caller's transaction; forgets it either way); finalize. */
+ * handle; finalize the writer's statements. */
 int store_rollup_register(struct store *st);
-int store_rollup_write(struct store *st);
 void store_rollup_close(struct store *st);
 
 /* Register the SQL functions queries use on the handle. 0 or SINKD_ESTORE. */
@@ -230,12 +224,9 @@ const char *store_transport_name(uint8_t transport);
 const char *store_qtype_name(uint16_t qtype, char *buf, size_t len);
 const char *store_rcode_name(uint16_t rcode, char *buf, size_t len);
 
-/* Name of event flag bit `bit` ("edns", "body_truncated", ...; "bit20"
- * for a bit this binary does not know). Returns buf or a constant. */
-const char *store_flag_name(unsigned bit, char *buf, size_t len);
 
 
-enum store_format { STORE_FMT_TABLE, STORE_FMT_CSV, STORE_FMT_JSON };
+enum store_format { STORE_FMT_TABLE, STORE_FMT_CSV, STORE_FMT_JSON, STORE_FMT_JSONL };
 
 /* `sinkd events` output: a header line (table and csv), then one line per
  * row. JSON is one object per line. */

@@ -334,27 +334,33 @@ static int collect_caller_aggs(struct store *st, const struct store_dns_agg *agg
 int store_write_aggs(struct store *st, const struct store_dns_agg *aggs, size_t n_aggs,
 		     const struct sinkd_event *ev, size_t n_ev)
 {
+	return store_write_batch(st, aggs, n_aggs, ev, n_ev, NULL, 0);
+}
+
+int store_write_batch(struct store *st, const struct store_dns_agg *aggs, size_t n_aggs,
+		      const struct sinkd_event *ev, size_t n_ev,
+		      const struct store_batch_hook *hooks, size_t n_hooks)
+{
 	uint64_t events = n_ev;
-	if (n_aggs == 0 && n_ev == 0 && st->rollup.n_cells == 0 && st->rollup.seen_bits == NULL)
+	if (n_aggs == 0 && n_ev == 0 && n_hooks == 0)
 		return 0;
 	if (upserts_reserve(&st->agg, n_aggs) != 0) {
 		store_oom(st, n_aggs);
-		store_set_rollups(st, NULL, 0);
-		store_set_seen(st, NULL, 0);
 		return SINKD_ESTORE;
 	}
-	if (write_begin(st) != 0) {
-		store_set_rollups(st, NULL, 0);
-		store_set_seen(st, NULL, 0);
+	if (write_begin(st) != 0)
 		return SINKD_ESTORE;
-	}
 	for (size_t i = 0; i < n_ev; i++) {
 		if (store_rows_add(st, &ev[i]) != 0)
 			goto fail;
 	}
 	if (store_rows_flush(st) != 0 || collect_caller_aggs(st, aggs, n_aggs) != 0 ||
-	    upsert_sorted(st, n_aggs) != 0 || store_rollup_write(st) != 0)
+	    upsert_sorted(st, n_aggs) != 0)
 		goto fail;
+	for (size_t i = 0; i < n_hooks; i++) {
+		if (hooks[i].fn(st, hooks[i].ctx) != 0)
+			goto fail;
+	}
 	for (size_t i = 0; i < n_aggs; i++)
 		events += aggs[i].count - aggs[i].logged;
 	if (write_commit(st, events, n_ev, n_aggs) != 0)

@@ -6,7 +6,8 @@
  *                capture group 1 when the pattern has one, else the match
  * Sets bot_id (percent-decoded for param=, printable ASCII, truncated to the
  * field) and decode_status "ok", "no-bot-id" (not present or empty),
- * "bad-form" (a bad %-escape in the value) or "bad-arg". Regexes are
+ * "bad-form" (a bad %-escape in the value), "regex-limit" (the match gave
+ * up after MATCH_LIMIT backtracking steps) or "bad-arg". Regexes are
  * compiled (with JIT where available) once per env and cached. */
 #include "classify/decode_internal.h"
 
@@ -18,10 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Backtracking bound per match: a pathological pattern costs at most this
+ * many steps per section instead of stalling the pipeline thread. */
+#define MATCH_LIMIT 100000
+
 struct decode_regex {
 	char *pattern;
 	pcre2_code *code;
 	pcre2_match_data *md;
+	pcre2_match_context *mc;
 };
 
 void decode_regex_free(struct decode_regex *r)
@@ -29,6 +35,7 @@ void decode_regex_free(struct decode_regex *r)
 	if (r == NULL)
 		return;
 	pcre2_match_data_free(r->md);
+	pcre2_match_context_free(r->mc);
 	pcre2_code_free(r->code);
 	free(r->pattern);
 	free(r);
@@ -114,8 +121,10 @@ static struct decode_regex *regex_get(struct decode_env *env, const char *patter
 	if (r->pattern == NULL || r->code == NULL)
 		goto fail;
 	r->md = pcre2_match_data_create_from_pattern(r->code, NULL);
-	if (r->md == NULL)
+	r->mc = pcre2_match_context_create(NULL);
+	if (r->md == NULL || r->mc == NULL)
 		goto fail;
+	pcre2_set_match_limit(r->mc, MATCH_LIMIT);
 	if (env->n_regex == DECODE_REGEX_CACHE) {
 		decode_regex_free(env->regex[0]);
 		memmove(env->regex, env->regex + 1,
@@ -194,7 +203,11 @@ static int by_regex(struct decode_env *env, const char *pattern, struct sinkd_ev
 		size_t len;
 		if (event_payload_get(ev, sections[i], &data, &len) != 0)
 			continue;
-		int rc = pcre2_match(r->code, data, len, 0, 0, r->md, NULL);
+		int rc = pcre2_match(r->code, data, len, 0, 0, r->md, r->mc);
+		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+			decode_status(ev, "regex-limit");
+			return SINKD_EMALF;
+		}
 		if (rc <= 0)
 			continue;
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);

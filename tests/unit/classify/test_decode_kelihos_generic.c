@@ -122,6 +122,14 @@ static void test_generic_header_regex(void **state)
 	/* an optional group that did not take part: the whole match */
 	assert_int_equal(gen(env, "regex=k(x)?=\\d+", "/?k=5", NULL, NULL), 0);
 	assert_string_equal(t.ev.bot_id, "k=5");
+	/* catastrophic backtracking is cut off, not waited for */
+	char evil[64];
+	memset(evil, 'a', 40);
+	strcpy(evil + 40, "!");
+	char target3[80];
+	snprintf(target3, sizeof(target3), "/%s", evil);
+	assert_int_equal(gen(env, "regex=(a+)+$", target3, NULL, NULL), SINKD_EMALF);
+	assert_string_equal(t.ev.decode_status, "regex-limit");
 	/* many patterns: the cache replaces old ones and still answers right */
 	char arg[64];
 	for (int i = 0; i < 100; i++) {

@@ -332,7 +332,8 @@ static const char bad_expected[] =
     "%1$s:9: [dns] ttl: set twice (first on line 4); keep one\n"
     "%1$s:10: syntax error: expected 'key = value' or '[section]'\n"
     "%1$s:11: unknown section [nosuch] (expected [server], [dns], [rrl], [domains], [store], "
-    "[pipeline], [capture], [http], [tls], [catchall], [monitor], [proxy], [cluster], [decode], [rules], [enrich], [stats] or [admin])\n"
+    "[pipeline], [capture], [http], [tls], [catchall], [monitor], [proxy], [cluster], "
+    "[decode], [rules], [enrich], [stats] or [admin])\n"
     "%1$s:14: unknown key 'ttl' in [rrl] (it belongs in [dns])\n"
     "%1$s:15: [rrl] rate: '-1' is not a number (expected 1..1000000)\n"
     "%1$s:16: [rrl] ipv4_prefix: 99999999999999999999999 is out of range (expected 8..32)\n"
@@ -398,7 +399,8 @@ static void test_single_errors(void **state)
 			  "2: unknown key 'zzzzzz' in [dns] (see docs/config.md for its keys)");
 	test_error_prefix("[bogus]\n", "1: unknown section [bogus] (expected [server], [dns], "
 				       "[rrl], [domains], [store], [pipeline], [capture], [http], "
-				       "[tls], [catchall], [monitor], [proxy], [cluster], [decode], [rules], [enrich], [stats] or [admin])");
+				       "[tls], [catchall], [monitor], [proxy], [cluster], [decode], "
+				       "[rules], [enrich], [stats] or [admin])");
 	test_error_prefix("[rrl]\nslip = 101\n",
 			  "2: [rrl] slip: 101 is out of range (expected 0..100)");
 	test_error_prefix("[rrl]\nslip = 1 0\n",

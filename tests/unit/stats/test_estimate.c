@@ -110,6 +110,14 @@ static void test_live_by_id_and_corrected(void **state)
 	assert_true(fabs(p.bots_per_source - 0.8) < 1e-12);
 	assert_true(fabs(p.estimate - 800) < 1e-9);
 	assert_true(p.lo <= 800 && p.hi >= 800 && p.hi - p.lo < 80);
+	/* No ids in this family, but in the pool (all families): r = 0.8 from
+	 * there, flagged. */
+	struct stats_day fam[3];
+	for (int i = 0; i < 3; i++)
+		fam[i] = (struct stats_day){.day = (uint32_t)i * 86400, .sources = 250};
+	stats_estimate_live_pooled(fam, 3, 2, days, &p);
+	assert_true(p.pooled_factor && !p.no_factor);
+	assert_true(fabs(p.estimate - 200) < 1e-9);
 	/* No ids anywhere: the bare address count, flagged. */
 	struct stats_day none = {.day = 0, .sources = 300};
 	stats_estimate_live(&none, 1, 0, &p);

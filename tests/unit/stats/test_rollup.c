@@ -80,13 +80,30 @@ static struct sinkd_event http_event(uint64_t ts, const char *src, const char *b
 	return ev;
 }
 
+struct cells {
+	const struct stats_cell *c;
+	size_t n;
+};
+
+static int put_cells(struct store *st, void *ctx)
+{
+	struct cells *c = ctx;
+	return store_rollups_put(st, c->c, c->n);
+}
+
+static int write_cells(struct store *st, const struct stats_cell *c, size_t n)
+{
+	struct cells cc = {c, n};
+	struct store_batch_hook hook = {put_cells, &cc};
+	return store_write_batch(st, NULL, 0, NULL, 0, &hook, 1);
+}
+
 static void write_live(struct store *st, struct stats_live *l)
 {
 	const struct stats_cell *cells;
 	size_t n;
 	assert_int_equal(stats_live_cells(l, &cells, &n), 0);
-	store_set_rollups(st, cells, n);
-	assert_int_equal(store_write_aggs(st, NULL, 0, NULL, 0), 0);
+	assert_int_equal(write_cells(st, cells, n), 0);
 	stats_live_reset(l);
 }
 
@@ -212,11 +229,9 @@ static void test_broken_sketch_is_an_error(void **state)
 			       .events = 1};
 	c.sketch[0] = junk;
 	c.sketch_len[0] = sizeof(junk);
-	store_set_rollups(st, &c, 1);
-	assert_int_equal(store_write_aggs(st, NULL, 0, NULL, 0), 0); /* first insert: stored */
-	store_set_rollups(st, &c, 1);
+	assert_int_equal(write_cells(st, &c, 1), 0); /* first insert: stored */
 	/* The merge on conflict finds garbage: the batch fails, loudly. */
-	assert_int_equal(store_write_aggs(st, NULL, 0, NULL, 0), SINKD_ESTORE);
+	assert_int_equal(write_cells(st, &c, 1), SINKD_ESTORE);
 	store_close(st);
 	tmpdir_remove(&d);
 }
