@@ -4,6 +4,7 @@
  * handle. Every argument is checked here first, so a 400 names it. */
 #include "admin/admin_internal.h"
 
+#include "classify/shapes.h"
 #include "core/error.h"
 #include "report/report.h"
 
@@ -15,19 +16,58 @@
 static const char *const reports[] = {"summary", "population", "countries", "asns",
 				      "domains", "families",   "timeline",  NULL};
 
+/* /api/v1/report/protocols: shapes of the traffic no rule claimed
+ * (shapes_report_json, docs/shapes.md), most frequent first, at most
+ * `limit` of them. */
+static enum MHD_Result protocols(struct admin *a, struct MHD_Connection *c,
+				 const struct admin_params *p)
+{
+	static const char *const allowed[] = {"domain", "limit", NULL};
+	const char *bad = admin_params_unknown(p, allowed);
+	if (bad != NULL)
+		return BAD(bad, "%s: unknown or repeated parameter (allowed: domain, limit)", bad);
+	const char *domain = admin_param(p, "domain");
+	if (domain != NULL && !admin_name_ok(domain, 253))
+		return BAD("domain", "domain: not a domain name");
+	char lower[256] = "";
+	for (size_t i = 0; domain != NULL && domain[i] != '\0'; i++)
+		lower[i] = (char)tolower((unsigned char)domain[i]);
+	uint64_t limit = 50;
+	const char *v = admin_param(p, "limit");
+	if (v != NULL && admin_parse_uint(v, 1, 1000, &limit) != 0)
+		return BAD("limit", "limit: shapes from 1 to 1000");
+	json_t *all = NULL;
+	pthread_mutex_lock(&a->store_lock);
+	int ret = shapes_report_json(a->store, domain != NULL ? lower : NULL, &all);
+	pthread_mutex_unlock(&a->store_lock);
+	if (ret != 0)
+		return admin_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+					 "the shapes could not be read: %s", sinkd_strerror(ret));
+	size_t total = json_array_size(all);
+	while (json_array_size(all) > limit)
+		json_array_remove(all, json_array_size(all) - 1);
+	json_t *o =
+	    json_pack("{s:s, s:{s:s?}, s:I, s:I, s:o}", "report", "protocols", "filter", "domain",
+		      domain != NULL ? lower : NULL, "count", (json_int_t)json_array_size(all),
+		      "total", (json_int_t)total, "shapes", all);
+	return o != NULL ? admin_reply_json(c, MHD_HTTP_OK, o) : MHD_NO;
+}
+
 enum MHD_Result admin_api_report(struct admin *a, struct MHD_Connection *c, const char *rest,
 				 const struct admin_params *p)
 {
 	static const char *const allowed[] = {"since", "until", "family", "domain", "country",
 					      "asn",   "top",	"bucket", NULL};
 	const char *name = rest[0] == '/' ? rest + 1 : rest;
+	if (strcmp(name, "protocols") == 0)
+		return protocols(a, c, p);
 	bool known = false;
 	for (const char *const *r = reports; *r != NULL && !known; r++)
 		known = strcmp(*r, name) == 0;
 	if (!known)
 		return admin_reply_error(c, MHD_HTTP_NOT_FOUND, NULL,
 					 "no report '%.64s' (summary, population, countries, asns, "
-					 "domains, families, timeline)",
+					 "domains, families, timeline, protocols)",
 					 name);
 	const char *bad = admin_params_unknown(p, allowed);
 	if (bad != NULL)

@@ -72,6 +72,9 @@ try {
       health: document.getElementById("health").dataset.ready,
       top_domains: table("top-domains"), top_families: table("top-families"),
       events_rows: document.querySelectorAll("#events-table tr").length,
+      shapes: Object.fromEntries([...document.querySelectorAll("#shapes-table tr")]
+        .filter(tr => tr.children[0].dataset.shape !== undefined)
+        .map(tr => [tr.children[0].dataset.shape, Number(tr.children[3].dataset.count)])),
       charts: document.querySelectorAll(".uplot").length,
     };
   });

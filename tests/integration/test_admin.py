@@ -532,3 +532,29 @@ def test_client_ca_alone_guards_a_public_address(tmp_path):
     conf.write_text(f"[admin]\nclient_ca_file = {pki}/ca.pem\n")
     p = run("config", "check", str(conf), check=False)
     assert p.returncode == 1 and "client_ca_file needs cert_file and key_file" in p.stderr
+
+
+def test_protocol_shapes_equal_sinkd_report_protocols(sinkd, api):
+    for i in range(3):
+        p = subprocess.run(["curl", "-s", "-S", "--max-time", "10", "-A", "XBot/1.0",
+                            "-H", f"Host: www.{ZONE}",
+                            f"http://127.0.0.1:{sinkd.http_port}/gate{i}.php?id={i}&v=2"],
+                           capture_output=True, timeout=30)
+        assert p.returncode == 0
+    checkin_http(sinkd, 2)  # Waledac: claimed by a rule, no shape
+    wait_for(lambda: get_json(sinkd, "/api/v1/report/protocols")["total"] >= 1,
+             what="a shape stored")
+    got = get_json(sinkd, "/api/v1/report/protocols")
+    api.validate("Protocols", got)
+    cli = json.loads(run("report", "protocols", "--format", "json", "--store",
+                         str(sinkd.db)).stdout)
+    assert got["shapes"] == cli and got["count"] == len(cli) == got["total"]
+    assert sum(s["count"] for s in got["shapes"]) == 3
+    assert get_json(sinkd, "/api/v1/report/protocols?domain=adorepoem.com")["total"] == 0
+    assert get_json(sinkd, f"/api/v1/report/protocols?domain={ZONE.upper()}")["total"] == \
+        got["total"]
+    for path, param in (("/api/v1/report/protocols?limit=0", "limit"),
+                        ("/api/v1/report/protocols?domain=a%20b", "domain"),
+                        ("/api/v1/report/protocols?since=1h", "since")):
+        code, _, body = sinkd.admin_get(path)
+        assert code == 400 and json.loads(body)["parameter"] == param

@@ -80,6 +80,8 @@ def test_dashboard_shows_api_numbers_and_goes_live(sinkd_factory, tmp_path):
         assert loaded["top_families"] == fams and fams["waledac"] == 6
         assert loaded["population"] == live >= 1, (loaded["population"], live)
         assert loaded["health"] == "true" and loaded["drops"] == 0
+        shapes = get_json(s, "/api/v1/report/protocols?limit=10")["shapes"]
+        assert loaded["shapes"] == {x["id"]: x["count"] for x in shapes} and shapes
         assert loaded["charts"] == 3 and loaded["events_rows"] == n_events == 14
 
         checkin_http(s, 3)

@@ -136,6 +136,16 @@ async function loadEvents() {
     { text: fmt(e.count || 1), cls: "n" }]));
 }
 
+async function loadShapes() {
+  let q = "/api/v1/report/protocols?limit=10";
+  if (state.domain) q += "&domain=" + encodeURIComponent(state.domain);
+  const r = await api(q);
+  setRows($("shapes-table"), r.shapes.length ? r.shapes.map(x => [
+    { text: x.kind, data: { shape: x.id } }, `${x.method || ""} ${x.path || ""}`.trim(),
+    x.params || "", { text: fmt(x.count), cls: "n", data: { count: String(x.count) } },
+    { text: fmt(x.sources) + " src", cls: "n" }]) : [["no unclaimed traffic"]]);
+}
+
 async function loadHealth() {
   const h = await api("/health");
   const b = $("health");
@@ -186,7 +196,8 @@ function showCounters(c) {
 
 async function refresh() {
   try {
-    await Promise.all([loadTimeline(), loadEvents(), loadReports(), loadHealth(), loadDomains()]);
+    await Promise.all([loadTimeline(), loadEvents(), loadReports(), loadShapes(), loadHealth(),
+                       loadDomains()]);
     document.body.dataset.loaded = String(Date.now());
   } catch (e) {
     if (!(e instanceof Unauthorized)) console.warn("refresh:", e.message);
