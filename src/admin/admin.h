@@ -29,8 +29,8 @@ struct admin_sources {
 	struct dns_server *dns;
 	struct capture *capture;
 	struct monitor *monitor;
-	struct classify *classify;	/* rule hits, decode results */
-	struct cluster *cluster;	/* ClickHouse shipping */
+	struct classify *classify; /* rule hits, decode results */
+	struct cluster *cluster;   /* ClickHouse shipping */
 };
 
 struct admin;

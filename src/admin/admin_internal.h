@@ -20,6 +20,14 @@
 #define ADMIN_TIMELINE_MAX_S (7 * 86400) /* widest /api/v1/timeline window */
 #define ADMIN_STORE_FAIL_WINDOW_S 300	 /* a failed commit this recent: not ready */
 
+/* A dashboard file, read once at start (before any chroot or seccomp). */
+struct admin_file {
+	char *data; /* NULL: not installed */
+	size_t len;
+};
+
+#define ADMIN_N_FILES 6
+
 struct admin {
 	struct sinkd_config cfg;
 	struct admin_sources src;
@@ -36,6 +44,11 @@ struct admin {
 	pthread_mutex_t store_lock;
 	dev_t store_dev; /* the file the writer has open */
 	ino_t store_ino;
+
+	struct admin_file files[ADMIN_N_FILES]; /* see static_files in server.c */
+	int proc_stat_fd;			/* /proc/self/stat, opened at start */
+	int proc_fd_dir;			/* /proc/self/fd */
+	double boot_time;			/* btime of /proc/stat */
 
 	atomic_bool ready;
 	atomic_bool stopping;
@@ -103,6 +116,10 @@ bool admin_store_failing(struct admin *a, uint64_t failed_total);
 
 /* ---- metrics.c ------------------------------------------------------ */
 
+/* Open the /proc handles the process metrics read (at start, so they
+ * keep working after a chroot). Failures only leave those metrics out. */
+void admin_proc_open(struct admin *a);
+void admin_proc_close(struct admin *a);
 /* Write the whole Prometheus exposition. 0 or SINKD_EIO. */
 int admin_metrics_write(struct admin *a, FILE *out);
 enum MHD_Result admin_metrics(struct admin *a, struct MHD_Connection *c, const char *rest,

@@ -14,6 +14,7 @@
 #include "pipeline/pipeline.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -213,14 +214,56 @@ static void classify_metrics(FILE *out, const struct classify *cl)
 	gauge(out, "sinkd_rules_loaded", "Rules in the running set.", (double)st.rules);
 }
 
-/* /proc/self/stat: CPU seconds, start time, virtual and resident size. */
-static void process_metrics(FILE *out)
+void admin_proc_open(struct admin *a)
 {
-	char buf[1024];
-	FILE *f = fopen("/proc/self/stat", "r");
-	size_t n = f != NULL ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	a->proc_stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	a->proc_fd_dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char buf[256];
+	FILE *f = fopen("/proc/stat", "r");
+	while (f != NULL && fgets(buf, sizeof(buf), f) != NULL) {
+		if (strncmp(buf, "btime ", 6) == 0)
+			a->boot_time = strtod(buf + 6, NULL);
+	}
 	if (f != NULL)
 		fclose(f);
+}
+
+void admin_proc_close(struct admin *a)
+{
+	if (a->proc_stat_fd >= 0)
+		close(a->proc_stat_fd);
+	if (a->proc_fd_dir >= 0)
+		close(a->proc_fd_dir);
+}
+
+/* Descriptors open now, from the /proc/self/fd handle (less the one the
+ * count itself uses); -1 when unavailable. */
+static long open_fds(const struct admin *a)
+{
+	if (a->proc_fd_dir < 0)
+		return -1;
+	int fd = openat(a->proc_fd_dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	long n = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;
+}
+
+/* /proc/self/stat (read through the handle opened at start): CPU seconds,
+ * start time, virtual and resident size. */
+static void process_metrics(const struct admin *a, FILE *out)
+{
+	char buf[1024];
+	ssize_t n = a->proc_stat_fd >= 0 ? pread(a->proc_stat_fd, buf, sizeof(buf) - 1, 0) : -1;
+	if (n <= 0)
+		return;
 	buf[n] = '\0';
 	char *p = strrchr(buf, ')');
 	unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
@@ -234,29 +277,19 @@ static void process_metrics(FILE *out)
 		return;
 	double hz = (double)sysconf(_SC_CLK_TCK);
 	long page = sysconf(_SC_PAGESIZE);
-	double boot = 0;
-	f = fopen("/proc/stat", "r");
-	while (f != NULL && fgets(buf, sizeof(buf), f) != NULL) {
-		if (strncmp(buf, "btime ", 6) == 0)
-			boot = strtod(buf + 6, NULL);
-	}
-	if (f != NULL)
-		fclose(f);
 	head(out, "process_cpu_seconds_total", "counter",
 	     "Total user and system CPU time in seconds.");
 	fprintf(out, "process_cpu_seconds_total %.2f\n", (double)(utime + stime) / hz);
 	gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.",
 	      (double)rss * (double)page);
 	gauge(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", (double)vsize);
-	gauge(out, "process_start_time_seconds", "Start time of the process since the Unix epoch.",
-	      boot + (double)start / hz);
-	unsigned fds = 0;
-	DIR *d = opendir("/proc/self/fd");
-	for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;)
-		fds += e->d_name[0] != '.';
-	if (d != NULL)
-		closedir(d);
-	gauge(out, "process_open_fds", "Open file descriptors.", fds);
+	if (a->boot_time > 0)
+		gauge(out, "process_start_time_seconds",
+		      "Start time of the process since the Unix epoch.",
+		      a->boot_time + (double)start / hz);
+	long fds = open_fds(a);
+	if (fds >= 0)
+		gauge(out, "process_open_fds", "Open file descriptors.", (double)fds);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		gauge(out, "process_max_fds", "Maximum number of open file descriptors.",
@@ -280,7 +313,7 @@ int admin_metrics_write(struct admin *a, FILE *out)
 		cluster_metrics(a->src.cluster, out);
 	if (a->src.monitor != NULL && monitor_metrics(a->src.monitor, out) != 0)
 		return SINKD_EIO;
-	process_metrics(out);
+	process_metrics(a, out);
 	return ferror(out) ? SINKD_EIO : 0;
 }
 

@@ -189,23 +189,46 @@ static const struct static_file static_files[] = {
     {"/vendor/uplot/uPlot.min.css", true, "uplot/dist/uPlot.min.css", "text/css; charset=utf-8"},
 };
 
-static enum MHD_Result serve_static(struct admin *a, struct MHD_Connection *c,
-				    const struct static_file *f)
+_Static_assert(sizeof(static_files) / sizeof(static_files[0]) == ADMIN_N_FILES,
+	       "ADMIN_N_FILES must match static_files");
+
+/* Read every dashboard file now: requests are served from memory, so the
+ * endpoint keeps working after a chroot and opens no file per request. A
+ * missing file is logged and answered with 404. */
+static void load_static(struct admin *a)
 {
-	char path[2 * CONFIG_PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s",
-		 f->third_party ? a->cfg.admin_third_party_dir : a->cfg.admin_dashboard_dir,
-		 f->path);
-	char *buf;
-	size_t len;
-	if (read_file(path, &buf, &len) != 0) {
-		log_warn("admin: %s: %s", path, strerror(errno));
+	for (size_t i = 0; i < sizeof(static_files) / sizeof(static_files[0]); i++) {
+		const struct static_file *f = &static_files[i];
+		char path[2 * CONFIG_PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s",
+			 f->third_party ? a->cfg.admin_third_party_dir : a->cfg.admin_dashboard_dir,
+			 f->path);
+		if (read_file(path, &a->files[i].data, &a->files[i].len) != 0 &&
+		    strcmp(f->url, "/") != 0) /* "/" is index.html again */
+			log_warn("admin: %s: %s (the dashboard will lack it; see [admin] "
+				 "dashboard_dir and third_party_dir)",
+				 path, strerror(errno));
+	}
+}
+
+static enum MHD_Result serve_static(struct admin *a, struct MHD_Connection *c, size_t i)
+{
+	const struct static_file *f = &static_files[i];
+	if (a->files[i].data == NULL)
 		return admin_reply_error(c, MHD_HTTP_NOT_FOUND, NULL,
 					 "%s is not installed (see [admin] dashboard_dir and "
 					 "third_party_dir)",
 					 f->url);
-	}
-	return admin_reply_buffer(c, MHD_HTTP_OK, f->type, buf, len);
+	struct MHD_Response *r = MHD_create_response_from_buffer(a->files[i].len, a->files[i].data,
+								 MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, f->type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 /* ---- routing --------------------------------------------------------------- */
@@ -231,7 +254,7 @@ static enum MHD_Result dispatch(struct admin *a, struct MHD_Connection *c, const
 {
 	for (size_t i = 0; i < sizeof(static_files) / sizeof(static_files[0]); i++) {
 		if (strcmp(url, static_files[i].url) == 0)
-			return serve_static(a, c, &static_files[i]);
+			return serve_static(a, c, i);
 	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct route *r = &routes[i];
@@ -327,6 +350,8 @@ int admin_new(struct admin **out, const struct sinkd_config *cfg, const struct a
 	a->cfg = *cfg;
 	a->src = *src;
 	a->listen_fd = -1;
+	a->proc_stat_fd = -1;
+	a->proc_fd_dir = -1;
 	a->started_s = (int64_t)time(NULL);
 	snprintf(a->address, sizeof(a->address), "%s", addr.text);
 	pthread_mutex_init(&a->store_lock, NULL);
@@ -343,6 +368,10 @@ int admin_new(struct admin **out, const struct sinkd_config *cfg, const struct a
 	}
 	if (ret == 0)
 		ret = open_store(a);
+	if (ret == 0) {
+		load_static(a);
+		admin_proc_open(a);
+	}
 	if (ret == 0)
 		ret = net_check_free(&addr, NET_TCP);
 	if (ret == 0) {
@@ -413,6 +442,9 @@ void admin_free(struct admin *a)
 	if (a->listen_fd >= 0)
 		close(a->listen_fd);
 	store_close(a->store);
+	admin_proc_close(a);
+	for (size_t i = 0; i < ADMIN_N_FILES; i++)
+		free(a->files[i].data);
 	pthread_mutex_destroy(&a->store_lock);
 	pthread_mutex_destroy(&a->health_lock);
 	if (a->tls_key != NULL)

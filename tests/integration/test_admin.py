@@ -61,6 +61,7 @@ def test_metrics_count_real_traffic(sinkd):
     assert metric(fams, "process_resident_memory_bytes") > 1 << 20
     assert metric(fams, "process_cpu_seconds_total") > 0
     assert abs(metric(fams, "process_start_time_seconds") - time.time()) < 120
+    assert 5 < metric(fams, "process_open_fds") <= metric(fams, "process_max_fds")
     # No monitor configured: none of its families.
     assert not any(n.startswith("sinkd_monitor_") for n in fams)
 
