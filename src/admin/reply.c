@@ -106,7 +106,7 @@ enum MHD_Result admin_reply_error(struct MHD_Connection *c, unsigned status, con
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_t *o = json_pack("{s:s, s:i}", "error", msg, "status", (json_int_t)status);
+	json_t *o = json_pack("{s:s, s:I}", "error", msg, "status", (json_int_t)status);
 	if (o != NULL && param != NULL)
 		json_object_set_new(o, "parameter", json_string(param));
 	return admin_reply_json(c, status, o);
