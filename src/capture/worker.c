@@ -605,6 +605,7 @@ void capture_totals(const struct capture *c, struct capture_totals *out)
 		SUM(bad_request); SUM(header_too_large); SUM(body_truncated); SUM(evicted_idle);
 		SUM(evicted_slow); SUM(per_source_refused); SUM(request_timeouts);
 		SUM(idle_timeouts); SUM(events_dropped); SUM(send_errors); SUM(proxy_accepted);
-		SUM(proxy_bad); SUM(proxy_untrusted);
+		SUM(proxy_bad); SUM(proxy_untrusted); SUM(tls_handshakes);
+		SUM(tls_handshake_failures);
 	}
 }
