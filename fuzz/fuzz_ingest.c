@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	if (rec == NULL && (rec = malloc(sizeof(*rec))) == NULL)
 		abort();
-	if (size > 65536 || ingest_parse((const char *)data, size, NULL, rec, err, sizeof(err)) != 0)
+	if (size > 65536 ||
+	    ingest_parse((const char *)data, size, NULL, rec, err, sizeof(err)) != 0)
 		return 0;
 	if (strnlen(err, sizeof(err)) == sizeof(err))
 		abort();

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <expat.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -80,15 +81,30 @@ int decode_env_new(struct decode_env **out, const struct sinkd_config *cfg)
 	env->raw = malloc(DECODE_SCRATCH);
 	env->plain = malloc(DECODE_SCRATCH);
 	env->text = malloc(DECODE_PLAIN_MAX);
-	env->cipher = EVP_CIPHER_CTX_new();
 	env->xml = XML_ParserCreate("UTF-8");
 	if (env->form == NULL || env->raw == NULL || env->plain == NULL || env->text == NULL ||
-	    env->cipher == NULL || env->xml == NULL) {
-		decode_env_free(env);
-		return SINKD_ENOMEM;
+	    env->xml == NULL)
+		goto fail;
+	/* One context per key, its key schedule computed here; decoding only
+	 * sets the IV. No padding: the decoder checks PKCS#7 itself against the
+	 * envelope's length. */
+	for (unsigned i = 0; i < env->n_keys; i++) {
+		EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+		env->cipher[i] = c;
+		if (c == NULL ||
+		    EVP_DecryptInit_ex(c, EVP_aes_128_cbc(), NULL, env->keys[i], env->iv) != 1 ||
+		    EVP_CIPHER_CTX_set_padding(c, 0) != 1)
+			goto fail;
 	}
+	/* expat draws a hash-flooding salt from getrandom() per document unless
+	 * one is set: draw it once per env. */
+	if (RAND_bytes((unsigned char *)&env->xml_salt, sizeof(env->xml_salt)) != 1)
+		goto fail;
 	*out = env;
 	return 0;
+fail:
+	decode_env_free(env);
+	return SINKD_ENOMEM;
 }
 
 void decode_env_free(struct decode_env *env)
@@ -102,7 +118,8 @@ void decode_env_free(struct decode_env *env)
 	free(env->raw);
 	free(env->plain);
 	free(env->text);
-	EVP_CIPHER_CTX_free(env->cipher);
+	for (unsigned i = 0; i < CONFIG_MAX_KEYS; i++)
+		EVP_CIPHER_CTX_free(env->cipher[i]);
 	if (env->xml != NULL)
 		XML_ParserFree(env->xml);
 	memset(env->keys, 0, sizeof(env->keys));

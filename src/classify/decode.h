@@ -9,8 +9,9 @@
  *
  * Memory: a struct decode_env holds the key material and per-thread scratch
  * buffers sized to the event payload bound (EVENT_PAYLOAD_MAX), so decoding
- * an event allocates nothing except, once per distinct generic regex, its
- * compiled form (cached in the env).
+ * an event allocates nothing of its own except, once per distinct generic
+ * regex, its compiled form (cached in the env); expat still allocates
+ * inside its parser for each decrypted Waledac document (docs/decoders.md).
  */
 #ifndef SINKD_CLASSIFY_DECODE_H
 #define SINKD_CLASSIFY_DECODE_H

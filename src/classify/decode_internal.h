@@ -36,15 +36,16 @@ struct decode_regex; /* generic.c: a compiled PCRE2 pattern and its match data *
 struct decode_env {
 	uint8_t keys[CONFIG_MAX_KEYS][16]; /* [decode] waledac_key, in order */
 	unsigned n_keys;
-	uint8_t iv[16];	   /* [decode] waledac_iv (zero by default) */
-	uint8_t *form;	   /* percent-decoded parameter value */
-	uint8_t *raw;	   /* base64-decoded envelope */
-	uint8_t *plain;	   /* decrypted ciphertext */
-	uint8_t *text;	   /* decompressed plaintext (DECODE_PLAIN_MAX) */
-	void *cipher;	   /* EVP_CIPHER_CTX, reused */
-	void *xml;	   /* XML_Parser, reset per document */
-	void *zs;	   /* z_stream for inflate, reset per message */
-	uint8_t *bz_arena; /* bzip2 decompressor state (allocated at first use) */
+	uint8_t iv[16];		       /* [decode] waledac_iv (zero by default) */
+	uint8_t *form;		       /* percent-decoded parameter value */
+	uint8_t *raw;		       /* base64-decoded envelope */
+	uint8_t *plain;		       /* decrypted ciphertext */
+	uint8_t *text;		       /* decompressed plaintext (DECODE_PLAIN_MAX) */
+	void *cipher[CONFIG_MAX_KEYS]; /* EVP_CIPHER_CTX per key, key schedule set once */
+	unsigned long xml_salt;	       /* expat hash salt: fixed per env, no getrandom per doc */
+	void *xml;		       /* XML_Parser, reset per document */
+	void *zs;		       /* z_stream for inflate, reset per message */
+	uint8_t *bz_arena;	       /* bzip2 decompressor state (allocated at first use) */
 	size_t bz_used;
 	struct decode_regex *regex[DECODE_REGEX_CACHE];
 	unsigned n_regex;

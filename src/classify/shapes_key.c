@@ -65,7 +65,7 @@ static const char *run_class(const char *s, size_t len)
 			continue;
 		}
 		letters++;
-		if (strchr("abcdefABCDEF", c) != NULL)
+		if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
 			hexletters++;
 		if (is_vowel(c)) {
 			vowels++;
@@ -175,13 +175,29 @@ static void form_names(const char *s, size_t len, struct name *names, size_t *n)
 
 /* ---- body ---------------------------------------------------------------- */
 
-static bool all_in(const uint8_t *b, size_t len, const char *set)
+enum { C_HEX = 1, C_B64 = 2 };
+
+static unsigned char_class(uint8_t c)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (b[i] == 0 || strchr(set, b[i]) == NULL)
-			return false;
-	}
-	return true;
+	uint8_t l = c | 0x20;
+	if (c >= '0' && c <= '9')
+		return C_HEX | C_B64;
+	if (l >= 'a' && l <= 'z')
+		return l <= 'f' ? C_HEX | C_B64 : C_B64;
+	if (c == '\r' || c == '\n')
+		return C_HEX | C_B64;
+	if (c == '+' || c == '/' || c == '=' || c == '-' || c == '_')
+		return C_B64;
+	return 0;
+}
+
+/* The classes every byte belongs to (C_HEX, C_B64). */
+static unsigned all_of(const uint8_t *b, size_t len)
+{
+	unsigned all = C_HEX | C_B64;
+	for (size_t i = 0; i < len && all != 0; i++)
+		all &= char_class(b[i]);
+	return all;
 }
 
 static bool printable(const uint8_t *b, size_t len)
@@ -204,15 +220,12 @@ static bool is_form_body(const uint8_t *b, size_t len)
 	return true;
 }
 
-static const char b64_chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_\r\n";
-static const char hex_chars[] = "0123456789abcdefABCDEF\r\n";
-
 static void body_class(const uint8_t *b, size_t len, struct out *o)
 {
 	size_t i = 0;
 	while (i < len && isspace(b[i]))
 		i++;
+	unsigned all = len >= 16 ? all_of(b, len) : 0;
 	if (len == 0) {
 		put(o, "empty", 5);
 	} else if (len >= 2 && b[0] == 0x1f && b[1] == 0x8b) {
@@ -227,9 +240,9 @@ static void body_class(const uint8_t *b, size_t len, struct out *o)
 		put(o, "json", 4);
 	} else if (i < len && b[i] == '<') {
 		put(o, "xml", 3);
-	} else if (len >= 16 && all_in(b, len, hex_chars)) {
+	} else if (all & C_HEX) {
 		put(o, "hex", 3);
-	} else if (len >= 16 && all_in(b, len, b64_chars)) {
+	} else if (all & C_B64) {
 		put(o, "base64", 6);
 	} else if (is_form_body(b, len)) {
 		struct name names[MAX_NAMES];

@@ -62,6 +62,7 @@ struct sinkd_config {
 	char user[64];			/* drop privileges to this user ("" = don't) */
 	unsigned workers;		/* listener worker threads (default 1) */
 	char log_level[16];		/* error|warning|info|debug */
+	char log_file[CONFIG_PATH_MAX];	/* log here instead of stderr; SIGUSR1 reopens */
 
 	/* [dns] */
 	struct config_sockaddr dns_listen[CONFIG_MAX_LISTEN];
@@ -101,6 +102,8 @@ struct sinkd_config {
 	char store_path[CONFIG_PATH_MAX];	/* SQLite file (default ./sinkd.db) */
 	unsigned store_commit_interval_ms;	/* default 1000 */
 	unsigned store_batch_max;		/* events per transaction (default 10000) */
+	char store_jsonl[CONFIG_PATH_MAX];	/* JSON lines of every stored event row
+						 * ("" = none); SIGUSR1 reopens */
 
 	/* [pipeline] */
 	unsigned queue_size;		/* per-worker ring capacity (default 65536) */
@@ -183,6 +186,19 @@ struct sinkd_config {
 	/* [stats] live rollups (docs/population.md) */
 	unsigned stats_rollup_cells;	/* rollup cells held between hand-overs */
 	unsigned stats_seen_filter_mb;	/* "seen before" Bloom filter size */
+
+	/* [admin] (docs/api.md, docs/operations.md) */
+	char admin_listen[64];			/* address:port or "off" (127.0.0.1:8090) */
+	char admin_token[256];			/* bearer token ("" = none) */
+	char admin_token_file[CONFIG_PATH_MAX];	/* file holding the token */
+	char admin_cert_file[CONFIG_PATH_MAX];	/* TLS for the admin endpoint */
+	char admin_key_file[CONFIG_PATH_MAX];
+	char admin_client_ca_file[CONFIG_PATH_MAX]; /* require client certificates
+						 * signed by this CA */
+	char admin_dashboard_dir[CONFIG_PATH_MAX];  /* index.html, dashboard.js, ... */
+	char admin_third_party_dir[CONFIG_PATH_MAX]; /* npm packages (uPlot) */
+	unsigned admin_max_connections;		/* concurrent connections (default 32) */
+	unsigned admin_health_queue_percent;	/* not ready above this ring fill */
 	/* [cluster] (docs/scale-out.md): ship events to ClickHouse */
 	bool cluster_enabled;		/* default no */
 	char cluster_node[64];		/* node identity ("" = the host name) */
@@ -224,6 +240,9 @@ void config_dump(const struct sinkd_config *cfg, FILE *out);
 
 /* Parse "1.2.3.4:53", "[::1]:53" (port required). 0 or SINKD_EINVAL. */
 int config_parse_sockaddr(const char *text, struct config_sockaddr *out);
+
+/* True when the address is 127.0.0.0/8 or ::1 (or IPv4-mapped loopback). */
+bool config_sockaddr_is_loopback(const struct config_sockaddr *sa);
 
 /* Parse "addr:port" or "addr:first-last" (first <= last). 0 or SINKD_EINVAL. */
 int config_parse_port_range(const char *text, struct config_port_range *out);

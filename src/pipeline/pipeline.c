@@ -74,7 +74,9 @@ struct pipeline {
 
 	atomic_uint_least64_t events_in, events_stored, events_store_failed, batches;
 	atomic_uint_least64_t last_batch_us, agg_rows_written, writer_waits;
-	atomic_uint_least64_t shapes_n, shapes_evicted, shapes_dropped;
+	atomic_uint_least64_t batch_us_total;
+	atomic_uint_least64_t stored_kind[EVENT_RAW + 1];	/* rows committed, by kind */
+	atomic_uint_least64_t shapes_n, shapes_evicted, shapes_dropped, shapes_zones_dropped;
 };
 
 static uint64_t mono_ns(void)
@@ -272,6 +274,11 @@ static void write_job(struct pipeline *p, struct job *job)
 		}
 		if (ret == 0) {
 			stored += events;
+			if (first && job->n_rows > 0)
+				store_jsonl_write(p->opt.jsonl, job->rows, job->n_rows);
+			for (size_t i = 0; first && i < job->n_rows; i++)
+				if (job->rows[i].kind <= EVENT_RAW)
+					atomic_fetch_add(&p->stored_kind[job->rows[i].kind], 1);
 			atomic_fetch_add(&p->agg_rows_written, k);
 			atomic_fetch_add(&p->batches, 1);
 		} else {
@@ -283,6 +290,7 @@ static void write_job(struct pipeline *p, struct job *job)
 			break;
 	}
 	atomic_store(&p->last_batch_us, (mono_ns() - t0) / 1000);
+	atomic_fetch_add(&p->batch_us_total, (mono_ns() - t0) / 1000);
 	atomic_fetch_add(&p->events_stored, stored);
 	atomic_fetch_add(&p->events_store_failed, failed);
 	if (job->agg != NULL)
@@ -338,7 +346,8 @@ static void hand_over(struct pipeline *p, bool with_agg)
 	shapes_stats(p->shapes, &ss);
 	atomic_store(&p->shapes_n, ss.shapes);
 	atomic_store(&p->shapes_evicted, ss.evicted);
-	atomic_store(&p->shapes_dropped, ss.dropped + ss.domains_dropped);
+	atomic_store(&p->shapes_dropped, ss.dropped);
+	atomic_store(&p->shapes_zones_dropped, ss.domains_dropped);
 	pthread_mutex_lock(&p->lock);
 	if (p->job_ready)
 		atomic_fetch_add(&p->writer_waits, 1);
@@ -545,4 +554,22 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 	out->shapes = atomic_load(&mp->shapes_n);
 	out->shapes_evicted = atomic_load(&mp->shapes_evicted);
 	out->shapes_dropped = atomic_load(&mp->shapes_dropped);
+	out->shapes_zones_dropped = atomic_load(&mp->shapes_zones_dropped);
+	out->batch_us_total = atomic_load(&mp->batch_us_total);
+	out->stored_http = atomic_load(&mp->stored_kind[EVENT_HTTP]);
+	out->stored_tls = atomic_load(&mp->stored_kind[EVENT_TLS]);
+	out->stored_raw = atomic_load(&mp->stored_kind[EVENT_RAW]);
+}
+
+void pipeline_queue(const struct pipeline *p, struct pipeline_queue *out)
+{
+	*out = (struct pipeline_queue){.rings = p->opt.n_rings};
+	for (unsigned i = 0; i < p->opt.n_rings; i++) {
+		size_t used = vring_used(p->rings[i]), cap = vring_capacity(p->rings[i]);
+		out->used_bytes += used;
+		out->capacity_bytes += cap;
+		double fill = cap > 0 ? (double)used / (double)cap : 0;
+		if (fill > out->max_fill)
+			out->max_fill = fill;
+	}
 }

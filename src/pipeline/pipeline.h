@@ -24,6 +24,7 @@
 #include "core/vring.h"
 
 struct store;
+struct store_jsonl;
 struct pipeline;
 struct classify;
 struct sinkd_config;
@@ -43,6 +44,8 @@ struct pipeline_options {
 	struct classify *classify;	/* label rows with the family rules
 					 * (borrowed; NULL = no classification) */
 	unsigned shapes_max;		/* protocol shapes kept (0 = 4096; docs/shapes.md) */
+	struct store_jsonl *jsonl;	/* committed rows also go here (NULL = no);
+					 * borrowed, written by the store writer */
 };
 
 struct pipeline_stats {
@@ -51,9 +54,14 @@ struct pipeline_stats {
 	uint64_t events_store_failed;	/* lost because a batch failed to commit */
 	uint64_t batches;		/* committed transactions */
 	uint64_t last_batch_us;		/* duration of the last commit */
+	uint64_t batch_us_total;	/* sum of every commit's duration */
+	uint64_t stored_http, stored_tls, stored_raw;	/* committed rows per kind */
 	uint64_t agg_rows_written;	/* DNS aggregate keys written */
 	uint64_t writer_waits;		/* hand-overs that waited for the writer */
-	uint64_t shapes, shapes_evicted, shapes_dropped; /* protocol discovery */
+	/* Protocol discovery (docs/shapes.md): shapes in memory, evicted after
+	 * being written, events not counted into a shape (table full of pending
+	 * shapes, out of memory), (shape, zone) counts beyond the batch bound. */
+	uint64_t shapes, shapes_evicted, shapes_dropped, shapes_zones_dropped;
 };
 
 /* Create the rings; the store handle is borrowed (caller closes it after
@@ -82,5 +90,14 @@ void pipeline_free(struct pipeline *p);
 
 /* Consistent-enough snapshot of the counters (atomics). */
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
+
+/* Fill of the worker rings now (approximate: read while producers write). */
+struct pipeline_queue {
+	unsigned rings;
+	uint64_t used_bytes, capacity_bytes;	/* all rings */
+	double max_fill;			/* fullest ring, 0..1 */
+};
+
+void pipeline_queue(const struct pipeline *p, struct pipeline_queue *out);
 
 #endif

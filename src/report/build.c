@@ -350,8 +350,11 @@ int report_json_opts(struct store *st, const char *name, const struct report_fil
 			 f->country);
 		return SINKD_EINVAL;
 	}
-	json_t *r = json_pack("{s:s,s:o,s:s}", "report", name, "filter", filter_json(f, o),
-			      "source", o->raw ? "raw events" : "rollups");
+	json_t *r =
+	    json_pack("{s:s,s:o,s:s}", "report", name, "filter", filter_json(f, o), "source",
+		      o->source != NULL ? "clickhouse"
+		      : o->raw		? "raw events"
+					: "rollups");
 	int ret = SINKD_EINVAL;
 	if (strcmp(name, "population") == 0)
 		ret = report_build_population(st, f, o, r);

@@ -28,6 +28,8 @@ static void usage(FILE *out)
 		"  --format table|csv|json|html   (default table)\n"
 		"  --out FILE              write there instead of stdout\n"
 		"  --raw                   recompute from raw events instead of rollups\n"
+		"  --source clickhouse://HOST[:PORT][/DB]   the cluster's events instead of\n"
+		"                          the store (--store then only names ASNs)\n"
 		"  --store PATH | -c FILE  the store (default: the config's [store] path)\n");
 }
 
@@ -101,6 +103,7 @@ int report_cli(int argc, char **argv)
 						 {"format", required_argument, NULL, 'F'},
 						 {"out", required_argument, NULL, 'o'},
 						 {"raw", no_argument, NULL, 'r'},
+						 {"source", required_argument, NULL, 'X'},
 						 {"store", required_argument, NULL, 'S'},
 						 {"config", required_argument, NULL, 'c'},
 						 {"help", no_argument, NULL, 'h'},
@@ -161,6 +164,11 @@ int report_cli(int argc, char **argv)
 		case 'r':
 			o.raw = true;
 			break;
+		case 'X':
+			if (strncmp(optarg, "clickhouse://", 13) != 0)
+				return bad("--source", optarg, "clickhouse://HOST[:PORT][/DB]");
+			o.source = optarg;
+			break;
 		case 'S':
 			store_path = optarg;
 			break;
@@ -181,8 +189,18 @@ int report_cli(int argc, char **argv)
 		return 2;
 	}
 	struct store *st = NULL;
-	if (report_open_store(store_path, config, &st) != 0)
+	static struct sinkd_config cfg;
+	if (o.source != NULL) {
+		/* The cluster's events; a local store only for ASN names. */
+		config_defaults(&cfg);
+		if (config != NULL && config_load(&cfg, config, stderr) != 0)
+			return 1;
+		o.cfg = &cfg;
+		if (store_path != NULL && report_open_store(store_path, NULL, &st) != 0)
+			return 1;
+	} else if (report_open_store(store_path, config, &st) != 0) {
 		return 1;
+	}
 	json_t *r = NULL;
 	char err[256] = "";
 	int ret = report_json_opts(st, name, &f, &o, &r, err, sizeof(err));

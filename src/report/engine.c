@@ -2,6 +2,7 @@
  * one dimension, optionally per day, merging their sketches. */
 #include "report/report_internal.h"
 
+#include "cluster/cluster.h"
 #include "core/error.h"
 #include "store/store.h"
 
@@ -299,7 +300,25 @@ int report_feed(struct store *st, const struct report_filter *f, const struct re
 {
 	struct feed fd = {.aggs = aggs, .n = n, .f = f, .progress = o->progress};
 	int ret;
-	if (o->raw) {
+	if (o->source != NULL) {
+		/* The cluster's events through the raw path: the same sketches,
+		 * so the same numbers as --raw on the nodes' stores merged. */
+		char err[256] = "";
+		if ((ret = stats_seen_new(&fd.seen, 8u << 20)) != 0)
+			return ret;
+		ret = cluster_raw_scan(o->source, o->cfg, 0, f->until_ns, on_raw, &fd, err,
+				       sizeof(err));
+		stats_seen_free(fd.seen);
+		if (ret != 0)
+			fprintf(stderr, "sinkd report: %s\n", err);
+		for (size_t i = 0; i < n && ret == 0 && st != NULL; i++) {
+			for (size_t j = 0; j < aggs[i]->n; j++) {
+				struct report_group *g = &aggs[i]->groups[j];
+				if (g->asn != 0 && g->org[0] == '\0')
+					store_asn_org(st, g->asn, g->org, sizeof(g->org));
+			}
+		}
+	} else if (o->raw) {
 		/* From the first event: "new" means never seen before, as live. */
 		if ((ret = stats_seen_new(&fd.seen, 8u << 20)) != 0)
 			return ret;

@@ -10,6 +10,8 @@
 #define SINKD_REPORT_REPORT_H
 
 #include <jansson.h>
+
+#include "core/config.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +37,12 @@ struct report_options {
 	bool raw;	  /* recompute from raw events instead of rollups */
 	double threshold; /* population report: project the date below this (0 = 1% of n0) */
 	bool progress;	  /* progress lines on stderr */
+	/* Read the events from a ClickHouse cluster instead of the store
+	 * (clickhouse://HOST[:PORT][/DB], docs/scale-out.md): the raw path fed
+	 * from the cluster; the store handle may then be NULL. cfg gives the
+	 * [cluster] credentials and timeout. */
+	const char *source;
+	const struct sinkd_config *cfg;
 };
 
 /* report_json with options. */

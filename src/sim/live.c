@@ -10,8 +10,10 @@
 #include <errno.h>
 #include <libknot/libknot.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -66,6 +68,9 @@ int sim_live_new(struct sim_live **out, const struct sim_live_opts *o)
 	struct sim_live *l = calloc(1, sizeof(*l));
 	if (l == NULL)
 		return SINKD_ENOMEM;
+	/* A sinkhole that closes mid-request is a failed check-in, not a
+	 * reason to die: OpenSSL writes without MSG_NOSIGNAL. */
+	signal(SIGPIPE, SIG_IGN);
 	l->o = *o;
 	l->cap = 2 * SIM_BODY_MAX + 8192;
 	l->buf = malloc(l->cap);
@@ -120,10 +125,8 @@ static size_t proxy_v2(uint8_t *out, const struct event_addr *src, const struct 
 		memcpy(out + n + 4, dst->ip + 12, 4);
 		n += 8;
 	} else {
-		uint8_t mapped[16];
-		memcpy(mapped, dst->ip, 16);
 		memcpy(out + n, src->ip, 16);
-		memcpy(out + n + 16, mapped, 16);
+		memcpy(out + n + 16, dst->ip, 16); /* an IPv4 sinkhole IPv4-mapped */
 		n += 32;
 	}
 	out[n++] = (uint8_t)(src->port >> 8);
@@ -184,6 +187,10 @@ static int connect_to(const struct sim_live *l, const struct sockaddr_storage *s
 		close(fd);
 		return -1;
 	}
+	/* The PROXY header, the ClientHello and the request are separate
+	 * small writes: without this, Nagle holds each one for the last ACK. */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	struct timeval tv = {IO_TIMEOUT_MS / 1000, 0};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -299,8 +306,13 @@ int sim_live_emit(void *ctx, const struct sim_checkin *c, const struct sim_reque
 		l->failed++;
 		return ret;
 	}
+	if (ret != 0) {
+		/* No complete reply (refused, reset, timed out): whether the
+		 * sinkhole recorded it is unknown, so the truth leaves it out
+		 * and the summary counts it. */
+		l->failed++;
+		return 2;
+	}
 	l->sent++;
-	if (ret != 0)
-		l->failed++; /* sent, but no complete reply: still a check-in */
 	return 0;
 }

@@ -104,7 +104,7 @@ static const char *const versions[SIM_FAMILIES][3] = {
 };
 
 static void draw_bot(const struct sim_params *p, const struct sim_prefixes *px, size_t i,
-		     struct sim_bot *b, uint32_t *v6_slot)
+		     struct sim_bot *b)
 {
 	struct sim_rng r;
 	sim_rng_seed(&r, p->seed, SIM_STREAM_BOT, i, 0);
@@ -122,7 +122,6 @@ static void draw_bot(const struct sim_params *p, const struct sim_prefixes *px, 
 								: SIM_ADDR_DHCP;
 	b->nat_group = -1;
 	b->range = (uint32_t)sim_rng_below(&r, b->addr_kind == SIM_ADDR_IPV6 ? px->n_v6 : px->n_v4);
-	*v6_slot = 0;
 	double v = sim_rng_unit(&r);
 	b->death_s =
 	    p->half_life_days > 0 ? -log1p(-v) * p->half_life_days * DAY_S / M_LN2 : INFINITY;
@@ -174,8 +173,7 @@ int sim_population_new(struct sim_population **out, const struct sim_params *p,
 		struct sim_bot *b = &pop->bots[i];
 		struct sim_rng r;
 		struct event_addr first;
-		uint32_t slot;
-		draw_bot(p, px, i, b, &slot);
+		draw_bot(p, px, i, b);
 		sim_rng_seed(&r, p->seed, SIM_STREAM_BOT, i, 1);
 		if (b->addr_kind == SIM_ADDR_NAT) {
 			/* NAT bots fill groups of nat_group in population order. */

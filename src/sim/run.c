@@ -28,6 +28,8 @@ int sim_run(const struct sim_population *pop, const struct sim_keys *keys,
 				ret = sink->emit(sink->ctx, &list[i], req);
 			if (ret == 0)
 				sim_truth_add(truth, &list[i], req);
+			else if (ret == 2) /* not delivered: not in the truth */
+				ret = 0;
 		}
 		free(list);
 	}

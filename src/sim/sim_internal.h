@@ -48,8 +48,10 @@ void sim_truth_add(struct sim_truth *t, const struct sim_checkin *c, const struc
 /* The truth as JSON (caller decrefs); px gives countries and ASNs. */
 json_t *sim_truth_json(const struct sim_truth *t, const struct sim_prefixes *px);
 
-/* Where check-ins go: compressed (ingest lines) or live. emit returns 0,
- * 1 to stop the run (a bound was reached) or a negative error. */
+/* Where check-ins go: compressed (ingest lines) or live. emit returns 0
+ * (delivered: counted in the truth), 1 to stop the run (a bound was
+ * reached), 2 when this one was not delivered (the run goes on) or a
+ * negative error. */
 struct sim_sink {
 	int (*emit)(void *ctx, const struct sim_checkin *c, const struct sim_request *r);
 	void *ctx;

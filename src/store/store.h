@@ -173,6 +173,69 @@ int store_flag_parse(const char *name, uint32_t *flag);
 int store_body_get(struct store *st, const uint8_t sha256[32], uint8_t *buf, size_t cap,
 		   size_t *len);
 
+/* Parse a --type value: a kind name ("dns", "http", "tls", "raw") sets
+ * *kind; a DNS qtype mnemonic ("A", "TYPE65") sets *kind = EVENT_DNS and
+ * *qtype (else -1). 0 or SINKD_EINVAL. */
+int store_type_parse(const char *text, uint8_t *kind, int *qtype);
+
+/* Write row as one JSON object and a newline: the format of `sinkd events
+ * --format json` (docs/store.md). 0 or SINKD_EIO. */
+int store_row_json(FILE *out, const struct store_row *row);
+
+/* Check-ins per minute: DNS queries (aggregates, every query counted once)
+ * and HTTP, TLS and raw events, for minutes in [since_ns, until_ns). */
+struct store_minute {
+	int64_t minute;			/* Unix seconds, a multiple of 60 */
+	uint64_t dns, http, tls, raw;
+};
+
+typedef int (*store_minute_cb)(const struct store_minute *m, void *ctx);
+
+/* Which minutes and events store_timeline counts. */
+struct store_timeline_filter {
+	uint64_t since_ns, until_ns;	/* [since, until); until 0 = open */
+	const char *domain;		/* seized zone: everything under it (NULL = any) */
+	const char *family;		/* classified family; DNS is left out (NULL = any) */
+};
+
+/* Oldest minute first, minutes without traffic left out; an unknown zone
+ * or family gives no minutes. The callback may return non-zero to stop.
+ * 0 or SINKD_ESTORE. */
+int store_timeline(struct store *st, const struct store_timeline_filter *f, store_minute_cb cb,
+		   void *ctx);
+
+/* The last recorded state of one seized domain (table domain_status). */
+struct store_status_row {
+	int64_t ts;			/* Unix seconds of the change */
+	const char *domain, *state, *previous;	/* previous: "" = first record */
+	const char *details;		/* JSON object as recorded */
+	const char *source;
+};
+
+typedef int (*store_status_cb)(const struct store_status_row *row, void *ctx);
+
+/* The latest state of every domain the monitor recorded, by domain name.
+ * Strings are valid during the callback. 0 or SINKD_ESTORE. */
+int store_status_latest(struct store *st, store_status_cb cb, void *ctx);
+
+/* JSON-lines output of stored event rows ([store] jsonl, docs/store.md):
+ * one `sinkd events --format json` line per individual event row. DNS
+ * queries counted only in per-minute aggregates have no line. */
+struct store_jsonl;
+
+/* Open path for appending (created 0640). 0, SINKD_EIO (logged),
+ * SINKD_EINVAL or SINKD_ENOMEM. */
+int store_jsonl_open(struct store_jsonl **out, const char *path);
+/* Append the rows of a committed batch (payloads valid for the call);
+ * one thread only (the store writer). 0 or SINKD_EIO (logged, counted). */
+int store_jsonl_write(struct store_jsonl *j, const struct sinkd_event *ev, size_t n);
+/* Ask for the file to be reopened before the next write (any thread, e.g.
+ * on SIGUSR1 after logrotate moved it). NULL is ignored. */
+void store_jsonl_reopen(struct store_jsonl *j);
+/* Lines written and failed writes so far (any thread). */
+void store_jsonl_counts(const struct store_jsonl *j, uint64_t *lines, uint64_t *errors);
+void store_jsonl_close(struct store_jsonl *j);
+
 /* `sinkd events [--since T] [--until T] [--domain D] [--ip A] [--type T]
  *  [--family F] [--limit N] [--format table|csv|json|jsonl] [--scan-max N]
  *  [-c FILE | --db PATH]`. jsonl is the format `sinkd ingest` reads

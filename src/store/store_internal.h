@@ -218,10 +218,6 @@ int store_query_register(struct store *st);
  * ("events: SEARCH e USING INDEX events_ts (...)"), for tests. */
 int store_query_explain(struct store *st, const struct store_filter *f, char *out, size_t len);
 
-/* Parse a --type value: a kind name ("dns", "http", "tls", "raw") sets
- * *kind; a DNS qtype mnemonic ("A", "TYPE65") sets *kind = EVENT_DNS and
- * *qtype (else -1). 0 or SINKD_EINVAL. */
-int store_type_parse(const char *text, uint8_t *kind, int *qtype);
 const char *store_kind_name(uint8_t kind);
 const char *store_transport_name(uint8_t transport);
 /* Mnemonic of a qtype ("A", "TYPE4444") or rcode ("NXDOMAIN", "RCODE42"). */
@@ -229,11 +225,6 @@ const char *store_qtype_name(uint16_t qtype, char *buf, size_t len);
 const char *store_rcode_name(uint16_t rcode, char *buf, size_t len);
 
 
-/* Parse a time for --since/--until: RFC 3339 ("2026-11-25T08:00:00Z",
- * fractional seconds and +hh:mm offsets allowed), a date ("2026-11-25",
- * midnight UTC) or a duration ago ("90s", "15m", "2h", "7d", "1w").
- * 0 or SINKD_EINVAL. */
-int store_time_parse(const char *text, uint64_t now_ns, uint64_t *out_ns);
 
 enum store_format { STORE_FMT_TABLE, STORE_FMT_CSV, STORE_FMT_JSON, STORE_FMT_JSONL };
 

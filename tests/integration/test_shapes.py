@@ -194,3 +194,25 @@ def test_claimed_traffic_has_no_shape_and_skeleton_checks(sinkd_factory, tmp_pat
     ev = json.loads(run("events", "--db", str(s2.db), "--type", "http", "--format",
                         "json").stdout.splitlines()[0])
     assert ev["family"] == f"shape-{rows[0]['id'][:8]}"
+
+
+def test_bounded_table_counts_what_it_cannot_keep(sinkd_factory):
+    import re
+    s = sinkd_factory(extra="[pipeline]\nshapes_max = 16\n").start()
+    words = ["alpha", "bravo", "delta", "echo", "golf", "hotel", "india", "kilo", "lima",
+             "mike", "oscar", "papa", "romeo", "sierra", "tango", "victor", "whiskey",
+             "yankee", "zulu", "juliet"]
+    for i, w in enumerate(words):  # 20 shapes, 16 slots
+        curl(s, "127.0.0.20", f"http://127.0.0.1:{s.http_port}/{w}/index.php",
+             "-H", f"Host: {ZONE}")
+    assert s.stop() == 0
+    m = re.search(r"shapes: (\d+) in memory, (\d+) evicted after writing, (\d+) events",
+                  s.logtext())
+    assert m, s.logtext()
+    in_memory, evicted, dropped = map(int, m.groups())
+    assert in_memory == 16
+    stored = shapes(s, "--limit", "100")
+    # every shape is either stored or its event counted as not counted
+    assert len(stored) + dropped == 20
+    assert evicted + dropped == 4  # each shape beyond 16 evicted one or was dropped
+    assert all(r["count"] == 1 for r in stored)

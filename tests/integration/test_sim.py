@@ -1,7 +1,8 @@
 """sinkd sim and sinkd ingest with the real binary: a compressed run lands
-in the store exactly as its ground truth says, a live run through a real
-sinkd shows the synthetic sources and the right labels, and an export
-ingests into another store unchanged."""
+in the store exactly as its ground truth says (labels, sources, countries
+and ASNs, rollups, protocol shapes), a live run through a real sinkd shows
+the synthetic sources and the right labels, and an export ingests into
+another store unchanged."""
 import ipaddress
 import json
 import sqlite3
@@ -109,6 +110,25 @@ def test_compressed_run_matches_truth(tmp_path):
     # Countries and ASNs of the truth come from the real tables.
     assert all(d["asn"] > 0 for b in truth["bots"] for d in b["days"])
 
+    # Enrichment ran on every ingested event: country and ASN are those of
+    # the truth (the same tables), and the hourly rollups count the families.
+    geo = {ip(d["addr"]): (d.get("country") or "", d["asn"])
+           for b in truth["bots"] for d in b["days"]}
+    assert all(geo[ip(r["src_ip"])] == (r["country"] or "", r["asn"] or 0) for r in rows)
+    fams = json.loads(run("report", "families", "--store", str(db), "--format", "json").stdout)
+    fams = {x["family"]: x for x in fams["rows"]}
+    per_family = Counter()
+    for (family, _), n in truth_tally(truth).items():
+        per_family[family] += n
+    for family in ("waledac", "kelihos", "generic"):
+        assert fams[family]["events"] == per_family[family]
+    for family in ID_FAMILIES:
+        assert fams[family]["bots"] == sum(1 for b in truth["bots"]
+                                           if b["family"] == family and b["checkins"])
+    # TLS connections carry no family: they count as unknown beside the
+    # unruled family's requests.
+    assert fams["unknown"]["events"] == per_family["unknown"] + truth["tls_connections"]
+
     # The unruled family shows up as protocol shapes: every one of its
     # check-ins under the path template of its protocol.
     shapes = json.loads(run("report", "protocols", "--store", str(db), "--format", "json").stdout)
@@ -144,8 +164,11 @@ def test_sim_errors(tmp_path):
     p = run("sim", "--bots", "5", "--mix", "storm=1", "--out", "-", check=False)
     assert p.returncode == 2
     assert "--mix 'storm=1': 'storm': unknown family" in p.stderr
-    p = run("sim", "--bots", "5", check=False)
-    assert p.returncode == 2 and "exactly one of --live" in p.stderr
+    p = run("sim", "--bots", "5", "--mix", "generic=1", "--out", "-", "--store", "x.db",
+            check=False)
+    assert p.returncode == 2 and "one destination at a time" in p.stderr
+    p = run("sim", "--bots", "5", "--mix", "generic=1")  # compressed, to stdout
+    assert p.stdout.count('"kind":"http"') > 50
     p = run("sim", "--mix", "generic=1", "--live", "127.0.0.1:1,1,1", check=False)
     assert p.returncode == 1 and "is sinkd serving there?" in p.stderr
 
@@ -217,8 +240,34 @@ waledac_key = {KEY}
             want[ip(d["addr"])] += d["checkins"]
     assert by_addr == want
     assert any(ipaddress.ip_address(a).version == 6 for a in by_addr)
+    geo = {ip(d["addr"]): (d.get("country") or "", d["asn"])
+           for b in truth["bots"] for d in b["days"]}
+    assert all(geo[ip(r["src_ip"])] == (r["country"] or "", r["asn"] or 0) for r in rows)
     by_bot = Counter(r["bot_id"] for r in rows if r["bot_id"])
     assert by_bot == Counter({b["id"]: b["checkins"] for b in truth["bots"]
                               if b["family"] in ID_FAMILIES and b["checkins"]})
     assert scalar(s.db, "SELECT sum(count) FROM dns_minute") == truth["dns_queries"] > 0
     assert scalar(s.db, "SELECT count(*) FROM events WHERE kind = 3") == truth["tls_connections"]
+
+
+def test_live_many_connections_from_one_proxy(sinkd_factory):
+    """More sequential PROXY connections than max_per_source (1024) from the
+    one loopback peer: each closes before the next, so none is refused (the
+    limit counts the socket's peer, not the address the header names)."""
+    s = sinkd_factory(extra="""
+[proxy]
+trusted = 127.0.0.1
+[dns]
+proxy_protocol = yes
+[http]
+proxy_protocol = yes
+[tls]
+proxy_protocol = yes
+""").start()
+    p = run("sim", "--bots", "300", "--seed", "4", "--mix", "generic=1", "--tls", "0",
+            "--max-checkins", "1100", "--duration", "60",
+            "--live", f"127.0.0.1:{s.port},{s.http_port},{s.tls_port}")
+    assert "1100 check-ins sent" in p.stderr and " 0 failures" in p.stderr
+    assert s.stop() == 0
+    assert "0 refused per source" in s.logtext()
+    assert len(http_rows(s.db)) == 1100

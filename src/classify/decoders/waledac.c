@@ -111,12 +111,11 @@ static bool is_xml_start(const uint8_t *p, size_t len)
  * know (XML, bzip2, zlib) wins. 0 or SINKD_EMALF. */
 static int decrypt(struct decode_env *env, const uint8_t *ct, size_t ct_len, size_t plain_len)
 {
-	EVP_CIPHER_CTX *ctx = env->cipher;
 	uint8_t pad = (uint8_t)(ct_len - plain_len);
 	for (unsigned k = 0; k < env->n_keys; k++) {
+		EVP_CIPHER_CTX *ctx = env->cipher[k];
 		int n1 = 0, n2 = 0;
-		if (EVP_DecryptInit_ex(ctx, EVP_aes_128_cbc(), NULL, env->keys[k], env->iv) != 1 ||
-		    EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
+		if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, env->iv) != 1 ||
 		    EVP_DecryptUpdate(ctx, env->plain, &n1, ct, (int)ct_len) != 1 ||
 		    EVP_DecryptFinal_ex(ctx, env->plain + n1, &n2) != 1 ||
 		    (size_t)(n1 + n2) != ct_len)
@@ -277,7 +276,7 @@ static int parse_lm(struct decode_env *env, const uint8_t *xml, size_t len, stru
 	XML_Parser p = env->xml;
 	struct lm_doc d;
 	memset(&d, 0, sizeof(d));
-	if (XML_ParserReset(p, "UTF-8") != XML_TRUE)
+	if (XML_ParserReset(p, "UTF-8") != XML_TRUE || XML_SetHashSalt(p, env->xml_salt) != 1)
 		return fail(ev, "bad-xml");
 	XML_SetUserData(p, &d);
 	XML_SetElementHandler(p, on_start, on_end);
