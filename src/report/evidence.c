@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -46,9 +47,34 @@ static int on_raw(const struct sinkd_event *ev, uint64_t count, bool aggregate, 
 }
 
 struct examples {
+	struct store *st;
 	json_t *arr;
 	size_t n, max;
 };
+
+/* The stored body bytes as text when printable, else hex; "" when none. */
+static json_t *body_json(struct store *st, const struct store_row *row)
+{
+	static uint8_t buf[65536];
+	size_t len = 0;
+	if (!row->has_body || store_body_get(st, row->body_sha256, buf, sizeof(buf), &len) != 0)
+		return json_string("");
+	bool text = true;
+	for (size_t i = 0; i < len && text; i++)
+		text = (buf[i] >= 0x20 && buf[i] < 0x7f) || buf[i] == '\r' || buf[i] == '\n' ||
+		       buf[i] == '\t';
+	if (text)
+		return json_stringn((const char *)buf, len);
+	json_t *o = json_object();
+	char *hex = malloc(2 * len + 1);
+	if (hex != NULL) {
+		for (size_t i = 0; i < len; i++)
+			snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+		json_object_set_new(o, "hex", json_string(hex));
+		free(hex);
+	}
+	return o;
+}
 
 /* The request as received: request line, headers, and the body's hash
  * (bodies are kept once per content in the store's `bodies` table). */
@@ -104,6 +130,8 @@ static int on_example(const struct store_row *row, void *ctx)
 			      "family", ev->family, "msg_type", ev->msg_type, "request", text,
 			      "request_sha256", hash, "body_sha256", row->has_body ? body : "",
 			      "body_len", (json_int_t)ev->body_len));
+	json_object_set_new(json_array_get(x->arr, json_array_size(x->arr) - 1), "body",
+			    body_json(x->st, row));
 	x->n++;
 	return 0;
 }
@@ -155,7 +183,7 @@ static int build(struct store *st, const char *domain, json_t **out, char *err, 
 	}
 	json_decref(m.types);
 	json_object_set_new(r, "message_types", mt);
-	struct examples x = {.arr = json_array(), .max = EXAMPLES};
+	struct examples x = {.st = st, .arr = json_array(), .max = EXAMPLES};
 	static const char *const kinds[] = {"http", "tls", "raw"};
 	for (size_t i = 0; i < 3 && ret == 0; i++) {
 		struct store_filter sf = {.domain = domain, .type = kinds[i], .limit = EXAMPLES};

@@ -163,6 +163,7 @@ def test_evidence(store, tmp_path):
         assert e["request"].startswith("POST /") and "User-Agent: Mozilla" in e["request"]
         assert e["request_sha256"] == hashlib.sha256(e["request"].encode()).hexdigest()
         assert e["body_sha256"] == hashlib.sha256(b"a=QUJDREVGR0g&b=eHl6").hexdigest()
+        assert e["body"] == "a=QUJDREVGR0g&b=eHl6"  # verbatim, matching its hash
     html = tmp_path / "e.html"
     report(store, "evidence", "--domain", ZONE, "--format", "html", "--out", str(html))
     assert ex[0]["request_sha256"] in html.read_text()
