@@ -100,6 +100,11 @@ static int densify(struct hll *h)
 		if (h->set[i] != 0)
 			dense_add(regs, h->set[i]);
 	}
+	/* Empty the set (its buffer is kept for reuse after hll_clear): a
+	 * stale hash left in it would be taken for a present one later, and
+	 * a set full of them would never find an empty slot. */
+	if (h->set != NULL)
+		memset(h->set, 0, (size_t)h->cap * sizeof(*h->set));
 	h->regs = regs;
 	h->n = 0;
 	return 0;

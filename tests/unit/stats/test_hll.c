@@ -46,6 +46,26 @@ static void test_exact_below_threshold(void **state)
 	hll_free(&h);
 }
 
+/* A sketch reused after it went dense (the live table resets its cells
+ * between batches) counts from zero again, exactly. */
+static void test_reuse_after_dense(void **state)
+{
+	struct hll h;
+	hll_init(&h, 0);
+	for (int round = 0; round < 3; round++) {
+		fill(&h, 0, HLL_SPARSE_MAX + 500);
+		assert_false(hll_is_exact(&h));
+		hll_clear(&h);
+		fill(&h, 100000, 100000 + 1000);
+		assert_true(hll_is_exact(&h));
+		assert_true(hll_count(&h) == 1000.0);
+		fill(&h, 0, 1000); /* hashes the dense round had seen */
+		assert_true(hll_count(&h) == 2000.0);
+		hll_clear(&h);
+	}
+	hll_free(&h);
+}
+
 static void test_error_bound(void **state)
 {
 	static const uint64_t sizes[] = {3000, 10000, 50000, 200000, 1000000};
@@ -149,6 +169,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exact_below_threshold),
+	    cmocka_unit_test(test_reuse_after_dense),
 	    cmocka_unit_test(test_error_bound),
 	    cmocka_unit_test(test_merge_is_union),
 	    cmocka_unit_test(test_serialize_roundtrip),
