@@ -72,8 +72,8 @@ static bool open_mmdb(const char *path, const char *what, MMDB_s *db)
 		return false;
 	int rc = MMDB_open(path, MMDB_MODE_MMAP, db);
 	if (rc != MMDB_SUCCESS) {
-		log_warn("enrich: %s database %s: %s%s%s; answers are \"unknown\"", what,
-			 path, MMDB_strerror(rc), rc == MMDB_IO_ERROR ? ": " : "",
+		log_warn("enrich: %s database %s: %s%s%s; answers are \"unknown\"", what, path,
+			 MMDB_strerror(rc), rc == MMDB_IO_ERROR ? ": " : "",
 			 rc == MMDB_IO_ERROR ? strerror(errno) : "");
 		return false;
 	}
