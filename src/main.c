@@ -4,6 +4,7 @@
 
 #include "core/config.h"
 #include "domains/domains.h"
+#include "evidence/evidence.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -18,6 +19,8 @@ static const struct command commands[] = {
 	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
 	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
 	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
+	{"verify", verify_cli, "recompute the evidence chain, check manifest signatures"},
+	{"keygen", evidence_keygen_cli, "--out FILE [--pseudonym-key]: signing or pseudonym key"},
 };
 
 static void usage(FILE *out)

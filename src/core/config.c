@@ -18,7 +18,9 @@
 
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
-	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_COUNT
+	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY,
+	SEC_EVIDENCE, SEC_RETENTION, SEC_PRIVACY, /* evidence branch */
+	SEC_COUNT
 };
 
 /* Parser states besides a known section. */
@@ -28,7 +30,8 @@ enum section {
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
 						     "capture", "http", "tls", "catchall", "monitor",
-						     "proxy"};
+						     "proxy",
+						     "evidence", "retention", "privacy"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -74,6 +77,9 @@ static const struct key keys[] = {
 	TXT(SEC_SERVER, T_STR, "user", user, 0),
 	NUM(SEC_SERVER, "workers", workers, 1, 256),
 	TXT(SEC_SERVER, T_LEVEL, "log_level", log_level, 0),
+	TXT(SEC_SERVER, T_STR, "group", group, 0),
+	TXT(SEC_SERVER, T_STR, "chroot", chroot_dir, 0),
+	TXT(SEC_SERVER, T_BOOL, "seccomp", seccomp, 0),
 
 	LIST(SEC_DNS, T_LISTEN, "listen", dns_listen, n_dns_listen),
 	TXT(SEC_DNS, T_BOOL, "tcp", dns_tcp, 0),
@@ -157,6 +163,14 @@ static const struct key keys[] = {
 	TXT(SEC_MONITOR, T_STR, "metrics_file", monitor_metrics_file, 0),
 
 	LIST(SEC_PROXY, T_CIDR, "trusted", proxy_trusted, n_proxy_trusted),
+
+	TXT(SEC_EVIDENCE, T_STR, "key", evidence_key, 0),
+	NUM(SEC_EVIDENCE, "manifest_interval", evidence_manifest_interval_s, 0, 31536000),
+
+	NUM(SEC_RETENTION, "raw_days", retention_raw_days, 0, 36500),
+	NUM(SEC_RETENTION, "rollup_days", retention_rollup_days, 0, 36500),
+
+	TXT(SEC_PRIVACY, T_STR, "key", privacy_key, 0),
 };
 /* clang-format on */
 
@@ -284,6 +298,7 @@ void config_defaults(struct sinkd_config *cfg)
 	cfg->n_catchall_udp = 1;
 	cfg->catchall_first_bytes = 4096;
 	cfg->catchall_timeout_ms = 5000;
+	cfg->evidence_manifest_interval_s = 3600;
 }
 
 /* ---- error reporting ----------------------------------------------------- */

@@ -173,6 +173,9 @@ static int serve_run(struct serve *s)
 		return ret;
 	size_t n_domains = domains_count(dns_data_registry(data));
 	ret = store_open(&s->store, s->cfg.store_path, false);
+	if (ret == 0)
+		ret = store_evidence_setup(s->store, s->cfg.evidence_key,
+					   s->cfg.evidence_manifest_interval_s);
 	if (ret != 0)
 		goto fail;
 	struct pipeline_options po = {

@@ -174,6 +174,8 @@ static int insert_late(struct store *st, const struct sinkd_event *ev, int64_t k
 		if (rc == SQLITE_DONE) {
 			if (id > rw->last_id)
 				rw->last_id = id;
+			else if (store_chain_late(st, id) != 0)
+				return SINKD_ENOMEM;
 			return ev->kind == EVENT_DNS ? 0 : store_capture_add(st, ev, id);
 		}
 		if (rc != SQLITE_CONSTRAINT_PRIMARYKEY)

@@ -271,6 +271,46 @@ static const char sql_v4[] =
     " LEFT JOIN zones z ON z.id = e.zone_id;";
 /* clang-format on */
 
+/* Version 7 (evidence chain, docs/evidence.md): one `chain` record per
+ * committed batch (and per retention step), chained by SHA-256, and the
+ * signed `manifests` over runs of records. Written in the batch's own
+ * transaction; nothing existing is rewritten. Intended number 7: the lead
+ * renumbers at merge when 5 and 6 (labels, shapes) come before it. */
+static const char sql_evidence[] =
+    "CREATE TABLE chain ("
+    " seq INTEGER PRIMARY KEY,"
+    " kind INTEGER NOT NULL," /* 1 batch, 2 retention */
+    " ts_ns INTEGER NOT NULL,"
+    " ev_lo INTEGER NOT NULL, ev_hi INTEGER NOT NULL,"
+    " zones_lo INTEGER NOT NULL, zones_hi INTEGER NOT NULL,"
+    " labels_lo INTEGER NOT NULL, labels_hi INTEGER NOT NULL,"
+    " late BLOB, late_min INTEGER,"
+    " rows INTEGER NOT NULL, captures INTEGER NOT NULL,"
+    " time_lo INTEGER NOT NULL, time_hi INTEGER NOT NULL,"
+    " dns BLOB,"
+    " pruned_seq INTEGER NOT NULL, pruned_minute INTEGER NOT NULL,"
+    " content BLOB NOT NULL,"
+    " hash BLOB NOT NULL"
+    ");"
+    "CREATE INDEX chain_late ON chain(late_min) WHERE late_min IS NOT NULL;"
+    "CREATE TABLE manifests ("
+    " id INTEGER PRIMARY KEY,"
+    " ts_ns INTEGER NOT NULL,"
+    " seq_lo INTEGER NOT NULL, seq_hi INTEGER NOT NULL,"
+    " head BLOB NOT NULL,"
+    " events INTEGER NOT NULL, dns_queries INTEGER NOT NULL,"
+    " time_lo INTEGER NOT NULL, time_hi INTEGER NOT NULL,"
+    " pruned_seq INTEGER NOT NULL, pruned_minute INTEGER NOT NULL,"
+    " key_id BLOB,"
+    " sig BLOB"
+    ");"
+    "CREATE VIEW manifests_v AS SELECT id,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', ts_ns / 1e9, 'unixepoch') AS time, seq_lo, seq_hi,"
+    " lower(hex(head)) AS head, events, dns_queries,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', time_lo / 1e9, 'unixepoch') AS first_event,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', time_hi / 1e9, 'unixepoch') AS last_event,"
+    " lower(hex(key_id)) AS key_id, sig IS NOT NULL AS signed FROM manifests;";
+
 struct migration {
 	const char *what;
 	const char *sql;
@@ -281,6 +321,7 @@ static const struct migration migrations[] = {
     {"domain_status (domain monitor state changes)", sql_domain_status},
     {"inline query names, zones table, time-keyed events, primary keys only", sql_v3},
     {"capture (HTTP, TLS, raw events), bodies by SHA-256", sql_v4},
+    {"evidence chain and signed manifests", sql_evidence}, /* intended version 7 */
 };
 
 int store_schema_version(void) { return (int)(sizeof(migrations) / sizeof(migrations[0])); }

@@ -125,9 +125,14 @@ static int open_db(struct store *st)
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
 	if (store_query_register(st) != 0)
 		return SINKD_ESTORE;
-	if (st->read_only)
-		return store_schema_open(st);
-	return setup_writer(st);
+	if (st->read_only) {
+		if (store_schema_open(st) != 0)
+			return SINKD_ESTORE;
+		return store_chain_open(st);
+	}
+	if (setup_writer(st) != 0)
+		return SINKD_ESTORE;
+	return store_chain_open(st);
 }
 
 int store_open(struct store **out, const char *path, bool read_only)
@@ -159,12 +164,15 @@ void store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->db != NULL && !st->read_only && st->chain.insert != NULL)
+		store_evidence_close_manifest(st);
 	sqlite3_finalize(st->begin);
 	sqlite3_finalize(st->commit);
 	sqlite3_finalize(st->rollback);
 	sqlite3_finalize(st->agg_upsert);
 	store_rows_close(st);
 	store_capture_close(st);
+	store_chain_close(st);
 	store_lookup_free(&st->zones);
 	store_lookup_free(&st->labels);
 	store_agg_free(&st->agg);

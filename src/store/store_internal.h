@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "store/store.h"
+#include "store/chain_internal.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_ZONES_CACHE_SLOTS 8192  /* power of two */
@@ -128,6 +129,7 @@ struct store {
 	struct store_lookup labels; /* family, message type, bot id */
 	struct store_agg agg;
 	struct store_scan_state scan;
+	struct store_chain chain; /* evidence chain (chain.c) */
 	struct {
 		atomic_uint_least64_t batches, batch_failures, events;
 		atomic_uint_least64_t event_rows, agg_upserts;

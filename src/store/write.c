@@ -262,6 +262,7 @@ static void rollback(struct store *st, size_t n)
 	if (!sqlite3_get_autocommit(st->db))
 		step_control(st, st->rollback, "rollback");
 	store_rows_rollback(st);
+	store_chain_rolled_back(st);
 	/* Ids handed out inside the transaction are gone (and may be reused
 	 * for other strings): forget every cached id. */
 	store_lookup_invalidate(&st->zones);
@@ -277,13 +278,18 @@ static int write_begin(struct store *st)
 		return SINKD_ESTORE;
 	}
 	store_rows_begin(st);
-	return step_control(st, st->begin, "begin");
+	if (step_control(st, st->begin, "begin") != 0)
+		return SINKD_ESTORE;
+	return store_chain_begin(st);
 }
 
 static int write_commit(struct store *st, uint64_t events, uint64_t rows, uint64_t upserts)
 {
-	if (step_control(st, st->commit, "commit") != 0)
+	/* The chain record (and a manifest when due) in the same transaction. */
+	if (store_chain_seal(st, st->agg.upserts, upserts) != 0 ||
+	    step_control(st, st->commit, "commit") != 0)
 		return SINKD_ESTORE;
+	store_chain_committed(st);
 	atomic_fetch_add_explicit(&st->stat.batches, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->stat.events, events, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->stat.event_rows, rows, memory_order_relaxed);
