@@ -442,10 +442,19 @@ static void manifest_from_row(sqlite3_stmt *s, struct store_manifest *m)
 	"id, ts_ns, seq_lo, seq_hi, head, events, dns_queries, time_lo, time_hi, pruned_seq,"      \
 	" pruned_minute, key_id, sig"
 
+/* A manifest that does not match names the first record in its range that
+ * already failed (the cause), else its first record. */
+static int64_t manifest_seq(const struct verify *v, const struct store_manifest *m)
+{
+	int64_t bad = v->res->first_bad_seq;
+	return bad >= m->seq_lo && bad <= m->seq_hi ? bad : m->seq_lo;
+}
+
 static void check_one_manifest(struct verify *v, const struct store_manifest *m,
 			       const uint8_t *key_id, int64_t prev_hi)
 {
 	struct store_manifest want = *m;
+	const int64_t seq = manifest_seq(v, m);
 	if (m->seq_lo != prev_hi + 1)
 		fail(v, prev_hi + 1,
 		     "manifest %lld covers records %lld..%lld, expected from %lld "
@@ -456,21 +465,21 @@ static void check_one_manifest(struct verify *v, const struct store_manifest *m,
 	    memcmp(want.head, m->head, 32) != 0 || want.events != m->events ||
 	    want.dns_queries != m->dns_queries || want.time_lo != m->time_lo ||
 	    want.time_hi != m->time_hi)
-		fail(v, m->seq_lo,
+		fail(v, seq,
 		     "manifest %lld (records %lld..%lld): head or counts do not match "
 		     "the chain",
 		     (long long)m->id, (long long)m->seq_lo, (long long)m->seq_hi);
 	if (v->o->pubkey == NULL)
 		return;
 	if (!m->is_signed)
-		fail(v, m->seq_lo, "manifest %lld (records %lld..%lld) is not signed",
-		     (long long)m->id, (long long)m->seq_lo, (long long)m->seq_hi);
+		fail(v, seq, "manifest %lld (records %lld..%lld) is not signed", (long long)m->id,
+		     (long long)m->seq_lo, (long long)m->seq_hi);
 	else if (!m->has_key_id || memcmp(m->key_id, key_id, 32) != 0)
-		fail(v, m->seq_lo, "manifest %lld (records %lld..%lld) is signed by another key",
+		fail(v, seq, "manifest %lld (records %lld..%lld) is signed by another key",
 		     (long long)m->id, (long long)m->seq_lo, (long long)m->seq_hi);
 	else if (!sig_ok(v->o->pubkey, m))
-		fail(v, m->seq_lo, "manifest %lld (records %lld..%lld): bad signature",
-		     (long long)m->id, (long long)m->seq_lo, (long long)m->seq_hi);
+		fail(v, seq, "manifest %lld (records %lld..%lld): bad signature", (long long)m->id,
+		     (long long)m->seq_lo, (long long)m->seq_hi);
 	else
 		v->res->manifests_signed++;
 }
