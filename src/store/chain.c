@@ -55,6 +55,11 @@ void chain_hx_begin(struct chain_hasher *h)
 
 void chain_hx_put(struct chain_hasher *h, const void *p, size_t len)
 {
+	if (len == 0 && h->n > 0) { /* flush */
+		EVP_DigestUpdate(h->ctx, h->buf, h->n);
+		h->n = 0;
+		return;
+	}
 	if (h->n + len > sizeof(h->buf)) {
 		EVP_DigestUpdate(h->ctx, h->buf, h->n);
 		h->n = 0;
@@ -283,6 +288,8 @@ void store_chain_close(struct store *st)
 	free(c->late);
 	free(c->dns);
 	free(c->bodies_ok);
+	free(c->cols);
+	c->cols = NULL;
 	c->bodies_ok = NULL;
 	c->late = NULL;
 	c->dns = NULL;

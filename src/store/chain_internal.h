@@ -13,6 +13,8 @@
 
 #define CHAIN_HASH_LEN 32
 #define CHAIN_SIG_LEN 64
+#define CHAIN_STMTS 6 /* statements whose rows are hashed */
+#define CHAIN_MAX_COLUMNS 64
 
 struct store;
 struct store_agg_entry;
@@ -81,6 +83,7 @@ struct store_chain {
 	sqlite3_stmt *ev_range, *cap_range, *ev_one, *cap_one, *zones_range, *labels_range;
 	sqlite3_stmt *insert, *insert_manifest;
 	sqlite3_stmt *body_one; /* verify: a body by its hash */
+	void *cols;		/* column names of the hashed statements (chain_content.c) */
 	struct {
 		uint8_t sha256[CHAIN_HASH_LEN];
 		bool used;
