@@ -6,13 +6,13 @@
 #include "store/store.h"
 
 #include <pthread.h>
-#include <stddef.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Payload bytes one batch of rows may carry; a row that does not fit
  * starts the next batch. Twice EVENT_PAYLOAD_MAX at least. */
@@ -23,11 +23,11 @@
 
 /* One hand-over from the pipeline to the writer. */
 struct job {
-	struct sinkd_event *rows;	/* individual events, batch_max capacity */
+	struct sinkd_event *rows; /* individual events, batch_max capacity */
 	size_t n_rows;
-	uint8_t *payload;		/* their payload bytes */
-	uint64_t row_events;		/* events counted by the rows (non-DNS) */
-	struct agg *agg;		/* NULL: rows only */
+	uint8_t *payload;    /* their payload bytes */
+	uint64_t row_events; /* events counted by the rows (non-DNS) */
+	struct agg *agg;     /* NULL: rows only */
 };
 
 struct pipeline {
@@ -39,11 +39,11 @@ struct pipeline {
 	struct sinkd_event *rows;
 	size_t n_rows;
 	uint64_t row_events;
-	uint8_t *payload;		/* payload bytes of the rows */
+	uint8_t *payload; /* payload bytes of the rows */
 	size_t payload_used;
 	struct agg *agg;
-	uint64_t pending_since_ns;	/* monotonic time of the oldest pending item */
-	struct sinkd_event scratch;	/* an expanded compact DNS record */
+	uint64_t pending_since_ns;  /* monotonic time of the oldest pending item */
+	struct sinkd_event scratch; /* an expanded compact DNS record */
 	bool pending;
 
 	/* Spares: the buffers not being filled and not being written. */
@@ -55,7 +55,7 @@ struct pipeline {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct job job;
-	bool job_ready;			/* handed over, not yet written */
+	bool job_ready; /* handed over, not yet written */
 	bool writer_exit;
 
 	pthread_t thread, writer;
@@ -64,6 +64,11 @@ struct pipeline {
 
 	atomic_uint_least64_t events_in, events_stored, events_store_failed, batches;
 	atomic_uint_least64_t last_batch_us, agg_rows_written, writer_waits;
+	/* Store faults (docs/evidence.md, "Disk full"). */
+	atomic_uint_least64_t dropped[STORE_FAULT_OTHER + 1], store_retries;
+	atomic_bool store_ok;
+	atomic_int last_fault;
+	unsigned backoff_ms; /* writer thread: next back-off after a failure */
 };
 
 static uint64_t mono_ns(void)
@@ -73,10 +78,7 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint32_t wall_minute(void)
-{
-	return (uint32_t)(time(NULL) / 60) * 60u;
-}
+static uint32_t wall_minute(void) { return (uint32_t)(time(NULL) / 60) * 60u; }
 
 int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_options *opt)
 {
@@ -93,6 +95,7 @@ int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_
 	if (p->opt.dns_flush_max == 0)
 		p->opt.dns_flush_max = 50000;
 	p->store = st;
+	atomic_store(&p->store_ok, true);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	p->rings = calloc(opt->n_rings, sizeof(*p->rings));
@@ -127,7 +130,7 @@ struct vring *pipeline_ring(struct pipeline *p, unsigned i)
  * two apart by kind. */
 struct dns_compact {
 	uint64_t ts_ns;
-	uint8_t kind;		/* DNS_COMPACT */
+	uint8_t kind; /* DNS_COMPACT */
 	uint8_t transport;
 	uint16_t worker;
 	uint32_t flags;
@@ -148,13 +151,22 @@ int pipeline_push_dns(struct vring *r, const struct sinkd_event *ev)
 	if (slot == NULL)
 		return SINKD_EFULL;
 	struct dns_compact *d = (struct dns_compact *)slot;
-	*d = (struct dns_compact){
-		.ts_ns = ev->ts_ns, .kind = DNS_COMPACT, .transport = ev->transport,
-		.worker = ev->worker, .flags = ev->flags, .src = ev->src, .dst = ev->dst,
-		.proxy = ev->proxy, .qtype = ev->qtype, .qclass = ev->qclass, .rcode = ev->rcode,
-		.msg_size = ev->msg_size, .ecs_family = ev->ecs_family,
-		.ecs_source_prefix = ev->ecs_source_prefix, .qname_len = (uint8_t)qlen,
-		.zone_len = (uint8_t)zlen};
+	*d = (struct dns_compact){.ts_ns = ev->ts_ns,
+				  .kind = DNS_COMPACT,
+				  .transport = ev->transport,
+				  .worker = ev->worker,
+				  .flags = ev->flags,
+				  .src = ev->src,
+				  .dst = ev->dst,
+				  .proxy = ev->proxy,
+				  .qtype = ev->qtype,
+				  .qclass = ev->qclass,
+				  .rcode = ev->rcode,
+				  .msg_size = ev->msg_size,
+				  .ecs_family = ev->ecs_family,
+				  .ecs_source_prefix = ev->ecs_source_prefix,
+				  .qname_len = (uint8_t)qlen,
+				  .zone_len = (uint8_t)zlen};
 	memcpy(d->ecs_addr, ev->ecs_addr, sizeof(d->ecs_addr));
 	memcpy(slot + sizeof(*d), ev->qname, qlen);
 	memcpy(slot + sizeof(*d) + qlen, ev->zone, zlen);
@@ -215,6 +227,53 @@ static uint64_t agg_events(const struct store_dns_agg *aggs, size_t n)
 	return events;
 }
 
+static const char *const fault_names[] = {"ok", "disk full", "store unwritable", "store error"};
+
+/* Count events of a failed commit under the store's reason; the first
+ * failure of a run says so once instead of once per batch. */
+static void store_failed(struct pipeline *p, uint64_t events)
+{
+	enum store_fault f = store_last_fault(p->store);
+	if (f == STORE_FAULT_NONE)
+		f = STORE_FAULT_OTHER;
+	atomic_fetch_add(&p->dropped[f], events);
+	atomic_store(&p->last_fault, (int)f);
+	if (atomic_exchange(&p->store_ok, false))
+		log_err("store: %s: recording paused, events are dropped and counted; retrying",
+			fault_names[f]);
+}
+
+/* Events a job (or the pipeline's pending batch) holds. */
+static uint64_t pending_events(struct agg *agg, uint64_t row_events)
+{
+	const struct store_dns_agg *aggs = NULL;
+	size_t n = 0;
+	if (agg != NULL)
+		agg_rows(agg, &aggs, &n);
+	return row_events + agg_events(aggs, n);
+}
+
+/* Writer thread, after a failed job: wait before the next attempt (0.25 s
+ * doubling to 2 s), unless asked to exit. */
+static void writer_backoff(struct pipeline *p)
+{
+	struct timespec until;
+	p->backoff_ms = p->backoff_ms == 0 ? 250 : p->backoff_ms * 2;
+	if (p->backoff_ms > 2000)
+		p->backoff_ms = 2000;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += p->backoff_ms / 1000;
+	until.tv_nsec += (long)(p->backoff_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (!p->writer_exit && pthread_cond_timedwait(&p->cond, &p->lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* Writer thread: one job, as one transaction or, for a big aggregate
  * flush, sorted slices of AGG_SLICE keys (docs/store.md, batch sizes) so
  * each transaction touches only its part of the minute's pages. */
@@ -230,6 +289,8 @@ static void write_job(struct pipeline *p, struct job *job)
 	size_t slice = n_aggs > 2 * AGG_SLICE ? AGG_SLICE : n_aggs;
 	uint64_t t0 = mono_ns();
 	uint64_t stored = 0, failed = 0;
+	if (!atomic_load(&p->store_ok))
+		atomic_fetch_add(&p->store_retries, 1);
 	for (size_t off = 0; off < n_aggs || off == 0; off += slice) {
 		size_t k = n_aggs - off < slice ? n_aggs - off : slice;
 		bool first = off == 0;
@@ -242,11 +303,15 @@ static void write_job(struct pipeline *p, struct job *job)
 			atomic_fetch_add(&p->batches, 1);
 		} else {
 			failed += events;
-			log_err("store: batch of %llu events lost: %s", (unsigned long long)events,
-				sinkd_strerror(ret));
+			store_failed(p, events);
 		}
 		if (slice == 0)
 			break;
+	}
+	if (failed == 0 && !atomic_load(&p->store_ok)) {
+		atomic_store(&p->store_ok, true);
+		p->backoff_ms = 0;
+		log_info("store: writable again: recording resumed");
 	}
 	atomic_store(&p->last_batch_us, (mono_ns() - t0) / 1000);
 	atomic_fetch_add(&p->events_stored, stored);
@@ -257,10 +322,7 @@ static void write_job(struct pipeline *p, struct job *job)
 
 /* Recording runs at a lower priority than answering: on a shared core the
  * listener workers preempt it at once, and the rings absorb the delay. */
-static void lower_priority(void)
-{
-	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
-}
+static void lower_priority(void) { setpriority(PRIO_PROCESS, (id_t)gettid(), 10); }
 
 static void *writer_main(void *arg)
 {
@@ -282,9 +344,30 @@ static void *writer_main(void *arg)
 			p->spare_agg = job.agg;
 		p->job_ready = false;
 		pthread_cond_broadcast(&p->cond);
+		if (!atomic_load(&p->store_ok)) {
+			pthread_mutex_unlock(&p->lock);
+			writer_backoff(p);
+			pthread_mutex_lock(&p->lock);
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
+}
+
+/* Drop everything pending (rows and aggregates: the aggregates' logged
+ * counts refer to the rows), counted under the store's last fault. */
+static void drop_pending(struct pipeline *p)
+{
+	uint64_t events = pending_events(p->agg, p->row_events);
+	int f = atomic_load(&p->last_fault);
+	atomic_fetch_add(&p->dropped[f > 0 ? f : STORE_FAULT_OTHER], events);
+	atomic_fetch_add(&p->events_store_failed, events);
+	agg_reset(p->agg);
+	p->n_rows = 0;
+	p->row_events = 0;
+	p->payload_used = 0;
+	p->pending = false;
+	p->pending_since_ns = mono_ns();
 }
 
 /* Give the current rows (and the aggregates when with_agg) to the writer,
@@ -294,12 +377,22 @@ static void hand_over(struct pipeline *p, bool with_agg)
 	if (p->n_rows == 0 && (!with_agg || agg_count(p->agg) == 0))
 		return;
 	pthread_mutex_lock(&p->lock);
+	if (p->job_ready && !atomic_load(&p->store_ok)) {
+		/* The store is failing and the writer is busy or backing off:
+		 * count this batch as dropped rather than stall the rings. */
+		pthread_mutex_unlock(&p->lock);
+		drop_pending(p);
+		return;
+	}
 	if (p->job_ready)
 		atomic_fetch_add(&p->writer_waits, 1);
 	while (p->job_ready)
 		pthread_cond_wait(&p->cond, &p->lock);
-	p->job = (struct job){.rows = p->rows, .n_rows = p->n_rows, .row_events = p->row_events,
-			      .payload = p->payload, .agg = with_agg ? p->agg : NULL};
+	p->job = (struct job){.rows = p->rows,
+			      .n_rows = p->n_rows,
+			      .row_events = p->row_events,
+			      .payload = p->payload,
+			      .agg = with_agg ? p->agg : NULL};
 	p->rows = p->spare_rows;
 	p->spare_rows = NULL;
 	p->payload = p->spare_payload;
@@ -388,8 +481,8 @@ static void maybe_commit(struct pipeline *p)
 	const uint64_t interval_ns = (uint64_t)p->opt.commit_interval_ms * 1000000ull;
 	if (!p->pending || mono_ns() - p->pending_since_ns < interval_ns)
 		return;
-	bool with_agg = agg_count(p->agg) <= p->opt.dns_flush_max ||
-			agg_oldest_minute(p->agg) < wall_minute();
+	bool with_agg =
+	    agg_count(p->agg) <= p->opt.dns_flush_max || agg_oldest_minute(p->agg) < wall_minute();
 	hand_over(p, with_agg);
 	if (!with_agg && p->n_rows == 0)
 		p->pending_since_ns = mono_ns();
@@ -482,4 +575,9 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 	out->last_batch_us = atomic_load(&mp->last_batch_us);
 	out->agg_rows_written = atomic_load(&mp->agg_rows_written);
 	out->writer_waits = atomic_load(&mp->writer_waits);
+	out->dropped_store_full = atomic_load(&mp->dropped[STORE_FAULT_FULL]);
+	out->dropped_store_unwritable = atomic_load(&mp->dropped[STORE_FAULT_UNWRITABLE]);
+	out->dropped_store_error = atomic_load(&mp->dropped[STORE_FAULT_OTHER]);
+	out->store_retries = atomic_load(&mp->store_retries);
+	out->store_ok = atomic_load(&mp->store_ok);
 }

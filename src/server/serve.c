@@ -138,6 +138,12 @@ static void print_totals(const struct serve *s)
 		 (unsigned long long)t.proxy_untrusted,
 		 (unsigned long long)p.events_stored, (unsigned long long)t.events_dropped,
 		 (unsigned long long)p.events_store_failed);
+	log_info("store drops: %llu disk full, %llu unwritable, %llu other errors; %llu retries; "
+		 "store %s",
+		 (unsigned long long)p.dropped_store_full,
+		 (unsigned long long)p.dropped_store_unwritable,
+		 (unsigned long long)p.dropped_store_error, (unsigned long long)p.store_retries,
+		 p.store_ok ? "ok" : "failing");
 	if (s->capture != NULL) {
 		struct capture_totals c;
 		capture_totals(s->capture, &c);

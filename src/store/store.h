@@ -137,6 +137,18 @@ struct store_stats {
 
 void store_stats(struct store *st, struct store_stats *out);
 
+/* Why the last write failed, for drop-by-reason counters. */
+enum store_fault {
+	STORE_FAULT_NONE = 0,
+	STORE_FAULT_FULL,	/* disk or quota full (SQLITE_FULL, ENOSPC) */
+	STORE_FAULT_UNWRITABLE,	/* read-only, permission, I/O error, file gone */
+	STORE_FAULT_OTHER,	/* anything else (constraint, out of memory, ...) */
+};
+
+/* The class of the error that rolled back the handle's last failed write
+ * (STORE_FAULT_NONE when the last write succeeded). Writer thread only. */
+enum store_fault store_last_fault(const struct store *st);
+
 /* `sinkd events [--since T] [--until T] [--domain D] [--ip A] [--type T]
  *  [--limit N] [--format table|csv|json] [--scan-max N] [-c FILE | --db PATH]`. */
 int events_cli(int argc, char **argv);

@@ -130,6 +130,7 @@ struct store {
 	struct store_agg agg;
 	struct store_scan_state scan;
 	struct store_chain chain; /* evidence chain (chain.c) */
+	int last_fault;		  /* enum store_fault of the last write */
 	struct {
 		atomic_uint_least64_t batches, batch_failures, events;
 		atomic_uint_least64_t event_rows, agg_upserts;

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/log.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,8 +221,8 @@ static int agg_flush(struct store *st)
 
 /* The dns_minute key of a query; qname is borrowed. */
 static int make_key(struct store *st, struct store_agg_key *key, int64_t minute,
-		    const uint8_t resolver[16], const char *zone, const char *qname,
-		    uint16_t qtype, uint16_t rcode)
+		    const uint8_t resolver[16], const char *zone, const char *qname, uint16_t qtype,
+		    uint16_t rcode)
 {
 	key->minute = minute;
 	key->qtype = qtype;
@@ -257,8 +258,35 @@ static int step_control(struct store *st, sqlite3_stmt *stmt, const char *what)
 	return rc == SQLITE_DONE ? 0 : store_sql_error(st, what);
 }
 
+static enum store_fault classify(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return STORE_FAULT_FULL;
+	case SQLITE_IOERR:
+		/* SQLite reports ENOSPC on a write as SQLITE_FULL, but a WAL or
+		 * shm that cannot grow can surface as an I/O error. */
+		return errno == ENOSPC || errno == EDQUOT ? STORE_FAULT_FULL
+							  : STORE_FAULT_UNWRITABLE;
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return STORE_FAULT_UNWRITABLE;
+	default:
+		return STORE_FAULT_OTHER;
+	}
+}
+
+enum store_fault store_last_fault(const struct store *st)
+{
+	return (enum store_fault)st->last_fault;
+}
+
 static void rollback(struct store *st, size_t n)
 {
+	st->last_fault = classify(sqlite3_extended_errcode(st->db));
 	if (!sqlite3_get_autocommit(st->db))
 		step_control(st, st->rollback, "rollback");
 	store_rows_rollback(st);
@@ -278,9 +306,16 @@ static int write_begin(struct store *st)
 		return SINKD_ESTORE;
 	}
 	store_rows_begin(st);
-	if (step_control(st, st->begin, "begin") != 0)
+	if (step_control(st, st->begin, "begin") != 0) {
+		st->last_fault = classify(sqlite3_extended_errcode(st->db));
+		atomic_fetch_add_explicit(&st->stat.batch_failures, 1, memory_order_relaxed);
 		return SINKD_ESTORE;
-	return store_chain_begin(st);
+	}
+	if (store_chain_begin(st) != 0) {
+		rollback(st, 0);
+		return SINKD_ESTORE;
+	}
+	return 0;
 }
 
 static int write_commit(struct store *st, uint64_t events, uint64_t rows, uint64_t upserts)
@@ -290,6 +325,7 @@ static int write_commit(struct store *st, uint64_t events, uint64_t rows, uint64
 	    step_control(st, st->commit, "commit") != 0)
 		return SINKD_ESTORE;
 	store_chain_committed(st);
+	st->last_fault = STORE_FAULT_NONE;
 	atomic_fetch_add_explicit(&st->stat.batches, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->stat.events, events, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->stat.event_rows, rows, memory_order_relaxed);
