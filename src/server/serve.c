@@ -207,7 +207,7 @@ static int serve_run(struct serve *s)
 	ret = monitor_new(&s->monitor, &s->cfg); /* its store handle: before the drop */
 	if (ret != 0)
 		return ret;
-	ret = net_drop_privileges(s->cfg.user);
+	ret = server_lockdown(&s->cfg);
 	if (ret == 0)
 		ret = pipeline_start(s->pipe);
 	if (ret == 0)
@@ -216,6 +216,8 @@ static int serve_run(struct serve *s)
 		ret = monitor_start(s->monitor);
 	if (ret == 0)
 		ret = capture_start(s->capture);
+	if (ret == 0)
+		ret = server_seccomp(&s->cfg);
 	if (ret != 0)
 		return ret;
 	print_listening(s, n_domains);
@@ -300,7 +302,9 @@ int server_cli(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	raise_fd_limit();
-	int ret = serve_run(&s);
+	int ret = server_harden_early();
+	if (ret == 0)
+		ret = serve_run(&s);
 	if (ret == 0) {
 		int sig = wait_signals(&s, &set);
 		log_info("%s received: draining queued events to the store", strsignal(sig));

@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const char manifest_magic[16] = "sinkd-manifest-1";
@@ -205,6 +206,14 @@ int store_evidence_setup(struct store *st, const char *key_path, unsigned interv
 			"--out %s')",
 			key_path, key_path);
 		return SINKD_EIO;
+	}
+	struct stat sb;
+	if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 0077) != 0) {
+		log_err("[evidence] key %s: mode %03o lets others read the signing key: "
+			"chmod 600 %s",
+			key_path, (unsigned)(sb.st_mode & 0777), key_path);
+		fclose(f);
+		return SINKD_EINVAL;
 	}
 	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);

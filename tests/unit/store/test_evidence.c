@@ -52,6 +52,7 @@ static void write_key(const char *path, const char *pub)
 	assert_non_null(f);
 	assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
 	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
 	f = fopen(pub, "w");
 	assert_non_null(f);
 	assert_int_equal(PEM_write_PUBKEY(f, k), 1);
@@ -387,6 +388,23 @@ static void test_rollback_keeps_chain(void **state)
 	assert_int_equal(r.manifests, 2);
 }
 
+/* A signing key others can read is refused, with the fix in the message. */
+static void test_key_mode_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st;
+	snprintf(fx->key, sizeof(fx->key), "%s/ev.key", fx->tmp.dir);
+	snprintf(fx->pub, sizeof(fx->pub), "%s/ev.key.pub", fx->tmp.dir);
+	write_key(fx->key, fx->pub);
+	assert_int_equal(store_open(&st, fx->tmp.db, false), 0);
+	assert_int_equal(chmod(fx->key, 0640), 0);
+	assert_int_equal(store_evidence_setup(st, fx->key, 0), SINKD_EINVAL);
+	assert_int_equal(chmod(fx->key, 0600), 0);
+	assert_int_equal(store_evidence_setup(st, fx->key, 0), 0);
+	assert_int_equal(store_evidence_setup(st, fx->pub, 0), SINKD_EINVAL); /* not private */
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +419,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_signed_manifests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_manifests_by_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rollback_keeps_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_key_mode_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
