@@ -13,7 +13,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(notdir $(basename $(wildcard fuzz/fuzz_*.c)))
 
-.PHONY: all deps build build-asan build-fuzz fuzz fuzz-smoke run test test-asan bench-dns bench-http bench-store bench-domains format clean
+.PHONY: all deps build build-asan build-fuzz fuzz fuzz-smoke run test test-asan bench-dns bench-http bench-store bench-domains bench-classify format clean
 
 all: build
 
@@ -84,6 +84,9 @@ bench-store: build
 
 bench-domains: build
 	@./$(BUILD)/bench_domains
+
+bench-classify: build
+	@taskset -c $$(($$(nproc) - 1)) ./$(BUILD)/bench_classify
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -9,7 +9,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config libhttp-parser-dev
   libpcre2-dev libexpat1-dev zlib1g-dev libbz2-dev libjansson-dev libmaxminddb-dev
   libcurl4-openssl-dev libseccomp-dev libsystemd-dev libmicrohttpd-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 python3-pytest dnsutils knot-dnsutils sqlite3 iproute2
-  nsd unbound chromium)
+  nsd unbound chromium clickhouse-server clickhouse-client)
 bench_pkgs=(nsd knot knot-module-dnstap dnsperf wrk nginx-light)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
@@ -59,7 +59,7 @@ $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 # Debian starts packaged daemons on install where an init system runs; the
 # benchmarks and the monitor tests start their own instances on their own ports.
-for svc in nsd knot unbound nginx; do
+for svc in nsd knot unbound nginx clickhouse-server; do
   if [[ " ${missing[*]} " == *" $svc"* ]] && command -v systemctl >/dev/null 2>&1; then
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
   fi

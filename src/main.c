@@ -2,6 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
+#include "classify/shapes.h"
+#include "cluster/cluster.h"
+#include "classify/classify.h"
 #include "core/config.h"
 #include "domains/domains.h"
 #include "evidence/evidence.h"
@@ -18,7 +23,9 @@ static const struct command commands[] = {
 	{"serve", server_cli, "run the sinkhole (DNS listeners, pipeline, store)"},
 	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
 	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
-	{"events", events_cli, "list recorded events (--since --until --domain --ip --type)"},
+	{"events", events_cli, "list recorded events (--since --until --domain --ip --type --family)"},
+	{"cluster", cluster_cli, "init|status: the ClickHouse cluster this node ships to"},
+	{"rules", classify_rules_cli, "check FILE... | list [FILE...]: family rule files"},
 	{"verify", verify_cli, "recompute the evidence chain, check manifest signatures"},
 	{"keygen", evidence_keygen_cli, "--out FILE [--pseudonym-key]: signing or pseudonym key"},
 };
@@ -46,6 +53,15 @@ int main(int argc, char **argv)
 		printf("sinkd %s\n", SINKD_VERSION);
 		return 0;
 	}
+	/* libcurl (ClickHouse shipping) wants this before any thread starts. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (argc > 2 && strcmp(argv[1], "report") == 0 && strcmp(argv[2], "nodes") == 0)
+		return cluster_report_nodes(argc - 2, argv + 2);
+	/* Protocol discovery's subcommands (classify/shapes.h). */
+	if (argc >= 3 && strcmp(argv[1], "report") == 0 && strcmp(argv[2], "protocols") == 0)
+		return shapes_report_cli(argc - 2, argv + 2);
+	if (argc >= 3 && strcmp(argv[1], "rules") == 0 && strcmp(argv[2], "skeleton") == 0)
+		return shapes_skeleton_cli(argc - 2, argv + 2);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

@@ -15,10 +15,13 @@
 #ifndef SINKD_DATA_DIR
 #define SINKD_DATA_DIR "/usr/share/sinkd"
 #endif
+#ifndef SINKD_RULES_DIR
+#define SINKD_RULES_DIR SINKD_DATA_DIR "/rules"
+#endif
 
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
-	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY,
+	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_DECODE, SEC_RULES,
 	SEC_EVIDENCE, SEC_RETENTION, SEC_PRIVACY, /* evidence branch */
 	SEC_COUNT
 };
@@ -30,7 +33,7 @@ enum section {
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
 						     "capture", "http", "tls", "catchall", "monitor",
-						     "proxy",
+						     "proxy", "cluster", "decode", "rules",
 						     "evidence", "retention", "privacy"};
 
 enum key_type {
@@ -46,9 +49,11 @@ enum key_type {
 	T_IP,	  /* repeatable bare address */
 	T_NAMES,  /* repeatable domain name */
 	T_SERVER, /* repeatable address, port optional */
+	T_KEY128, /* repeatable 32 hex digits; a comma list adds several */
 };
 
 #define K_NONEMPTY 1
+#define K_APPEND 2 /* text comma list: a repeated key appends to it */
 
 struct key {
 	int sec;
@@ -118,6 +123,7 @@ static const struct key keys[] = {
 	NUM(SEC_PIPELINE, "queue_size", queue_size, 16, 1048576),
 	NUM(SEC_PIPELINE, "dns_aggregate_max", dns_aggregate_max, 1024, 16777216),
 	NUM(SEC_PIPELINE, "dns_flush_max", dns_flush_max, 1, 16777216),
+	NUM(SEC_PIPELINE, "shapes_max", shapes_max, 16, 1048576),
 
 	NUM(SEC_CAPTURE, "workers", capture_workers, 1, 256),
 	NUM(SEC_CAPTURE, "max_connections", capture_max_connections, 16, 10000000),
@@ -163,6 +169,22 @@ static const struct key keys[] = {
 	TXT(SEC_MONITOR, T_STR, "metrics_file", monitor_metrics_file, 0),
 
 	LIST(SEC_PROXY, T_CIDR, "trusted", proxy_trusted, n_proxy_trusted),
+
+	TXT(SEC_CLUSTER, T_BOOL, "enabled", cluster_enabled, 0),
+	TXT(SEC_CLUSTER, T_STR, "node", cluster_node, 0),
+	LIST(SEC_CLUSTER, T_SERVER, "shard", cluster_shard, n_cluster_shard),
+	TXT(SEC_CLUSTER, T_STR, "cluster", cluster_name, K_NONEMPTY),
+	TXT(SEC_CLUSTER, T_STR, "database", cluster_database, K_NONEMPTY),
+	TXT(SEC_CLUSTER, T_STR, "user", cluster_user, K_NONEMPTY),
+	TXT(SEC_CLUSTER, T_STR, "password", cluster_password, 0),
+	TXT(SEC_CLUSTER, T_STR, "spool_dir", cluster_spool_dir, K_NONEMPTY),
+	NUM(SEC_CLUSTER, "spool_max_mb", cluster_spool_max_mb, 1, 1048576),
+	NUM(SEC_CLUSTER, "ship_interval_ms", cluster_ship_interval_ms, 10, 3600000),
+	NUM(SEC_CLUSTER, "timeout_ms", cluster_timeout_ms, 100, 600000),
+	LIST(SEC_DECODE, T_KEY128, "waledac_key", decode_waledac_key, n_decode_waledac_key),
+	TXT(SEC_DECODE, T_HEX, "waledac_iv", decode_waledac_iv, 0),
+
+	TXT(SEC_RULES, T_STR, "files", rules_files, K_APPEND),
 
 	TXT(SEC_EVIDENCE, T_STR, "key", evidence_key, 0),
 	NUM(SEC_EVIDENCE, "manifest_interval", evidence_manifest_interval_s, 0, 31536000),
@@ -259,11 +281,14 @@ void config_defaults(struct sinkd_config *cfg)
 
 	SET_STR(cfg->domains_file, SINKD_DATA_DIR "/waledac-domains.txt");
 	SET_STR(cfg->store_path, "sinkd.db");
+	SET_STR(cfg->rules_files, SINKD_RULES_DIR "/waledac.rules, " SINKD_RULES_DIR
+						  "/kelihos.rules, " SINKD_RULES_DIR "/generic.rules");
 	cfg->store_commit_interval_ms = 1000;
 	cfg->store_batch_max = 10000;
 	cfg->queue_size = 65536;
 	cfg->dns_aggregate_max = 1000000;
 	cfg->dns_flush_max = 50000;
+	cfg->shapes_max = 4096;
 	cfg->monitor_interval_s = 3600;
 	for (size_t i = 0; i < sizeof(root_servers) / sizeof(root_servers[0]); i++)
 		config_parse_server(root_servers[i], &cfg->monitor_root_hint[i]);
@@ -298,6 +323,14 @@ void config_defaults(struct sinkd_config *cfg)
 	cfg->n_catchall_udp = 1;
 	cfg->catchall_first_bytes = 4096;
 	cfg->catchall_timeout_ms = 5000;
+	SET_STR(cfg->cluster_name, "sinkd");
+	SET_STR(cfg->cluster_database, "sinkd");
+	SET_STR(cfg->cluster_user, "default");
+	SET_STR(cfg->cluster_spool_dir, "sinkd-spool");
+	cfg->cluster_spool_max_mb = 1024;
+	cfg->cluster_ship_interval_ms = 1000;
+	cfg->cluster_timeout_ms = 10000;
+
 	cfg->evidence_manifest_interval_s = 3600;
 }
 
@@ -535,6 +568,25 @@ static int parse_ip(const char *v, void *out)
 	return config_parse_ipaddr(v, out);
 }
 
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int parse_key128(const char *v, void *out)
+{
+	struct config_key128 *k = out;
+	if (!is_hex32(v))
+		return SINKD_EINVAL;
+	for (size_t i = 0; i < 16; i++)
+		k->key[i] = (uint8_t)(hex_nibble(v[2 * i]) << 4 | hex_nibble(v[2 * i + 1]));
+	set_str(k->text, sizeof(k->text), v);
+	return 0;
+}
+
 static const struct {
 	enum key_type type;
 	int (*parse)(const char *v, void *out);
@@ -553,6 +605,8 @@ static const struct {
 	 "bits beyond the prefix)"},
 	{T_IP, parse_ip,
 	 "an IPv4 or IPv6 address (expected e.g. 192.0.2.1 or 2001:db8::1, no port)"},
+	{T_KEY128, parse_key128,
+	 "a 128-bit key as 32 hex digits (several: a comma list or repeated lines)"},
 };
 
 /* Parse one element of a repeatable key into item. 0 or -1 (reported). */
@@ -589,6 +643,8 @@ static const char *item_text(const struct key *k, const void *item)
 		return ((const struct config_port_range *)item)->text;
 	if (k->type == T_CIDR)
 		return ((const struct config_cidr *)item)->text;
+	if (k->type == T_KEY128)
+		return ((const struct config_key128 *)item)->text;
 	return item;
 }
 
@@ -596,6 +652,8 @@ static bool same_item(const struct key *k, const void *a, const void *b)
 {
 	if (k->type == T_NAMES || k->type == T_CIDR)
 		return strcasecmp(a, b) == 0;
+	if (k->type == T_KEY128)
+		return memcmp(a, b, 16) == 0;
 	if (k->type == T_IP) {
 		const struct config_ipaddr *x = a, *y = b;
 		return x->af == y->af && memcmp(x->ip, y->ip, sizeof(x->ip)) == 0;
@@ -637,6 +695,40 @@ static void add_item(struct parse_ctx *c, const struct key *k, size_t ki, const 
 	(*count)++;
 }
 
+static char *trim(char *s, char *end);
+
+/* A comma list ("k1, k2"): each element added as if on its own line. */
+static void add_list(struct parse_ctx *c, const struct key *k, size_t ki, const char *v)
+{
+	char buf[256];
+	if (strlen(v) >= sizeof(buf)) {
+		kerr(c, k, "value is too long (put the values on separate lines)");
+		return;
+	}
+	memcpy(buf, v, strlen(v) + 1);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save))
+		add_item(c, k, ki, trim(t, t + strlen(t)));
+}
+
+/* A repeated K_APPEND key: ", v" after what the file set before. */
+static void append_text(struct parse_ctx *c, const struct key *k, char *field, const char *v)
+{
+	size_t used = strlen(field), n = strlen(v);
+	if (n == 0)
+		return;
+	if (used + 2 + n >= k->size) {
+		kerr(c, k, "value is too long (all lines together at most %zu characters)",
+		     k->size - 1);
+		return;
+	}
+	if (used > 0) {
+		memcpy(field + used, ", ", 2);
+		used += 2;
+	}
+	memcpy(field + used, v, n + 1);
+}
+
 static void apply(struct parse_ctx *c, const struct key *k, const char *v)
 {
 	size_t ki = (size_t)(k - keys);
@@ -645,8 +737,16 @@ static void apply(struct parse_ctx *c, const struct key *k, const char *v)
 		kerr(c, k, "remove the quotes around the value (values are never quoted)");
 		return;
 	}
+	if (k->max_n > 0 && k->type == T_KEY128) {
+		add_list(c, k, ki, v);
+		return;
+	}
 	if (k->max_n > 0) {
 		add_item(c, k, ki, v);
+		return;
+	}
+	if (c->set_line[ki] != 0 && (k->flags & K_APPEND)) {
+		append_text(c, k, (char *)c->cfg + k->off, v);
 		return;
 	}
 	if (c->set_line[ki] != 0) {
@@ -912,6 +1012,26 @@ static void dump_key(const struct sinkd_config *cfg, const struct key *k, FILE *
 		bool b;
 		memcpy(&b, field, sizeof(b));
 		put_kv(out, k->name, b ? "yes" : "no");
+	} else if (k->flags & K_APPEND) {
+		/* One line per item: a long list stays under the line limit. */
+		char item[CONFIG_PATH_MAX];
+		const char *p = (const char *)field;
+		bool any = false;
+		while (*p != '\0') {
+			while (*p == ',' || *p == ' ')
+				p++;
+			size_t len = strcspn(p, ",");
+			while (len > 0 && p[len - 1] == ' ')
+				len--;
+			if (len > 0) {
+				snprintf(item, sizeof(item), "%.*s", (int)len, p);
+				put_kv(out, k->name, item);
+				any = true;
+			}
+			p += strcspn(p, ",");
+		}
+		if (!any)
+			put_kv(out, k->name, "");
 	} else {
 		put_kv(out, k->name, (const char *)field);
 	}

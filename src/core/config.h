@@ -40,6 +40,14 @@ struct config_cidr {
 	char text[64];
 };
 
+/* A 128-bit key given as 32 hex digits ([decode] waledac_key). */
+struct config_key128 {
+	uint8_t key[16];
+	char text[33];
+};
+
+#define CONFIG_MAX_KEYS 16
+
 /* A bare IP address (no port) with its text. */
 struct config_ipaddr {
 	int af;			/* AF_INET or AF_INET6 */
@@ -165,6 +173,32 @@ struct sinkd_config {
 	char monitor_on_change[CONFIG_PATH_MAX];    /* program fed each round's changes as
 						     * JSON on stdin ("" = none) */
 	char monitor_metrics_file[CONFIG_PATH_MAX]; /* Prometheus text file ("" = none) */
+
+	/* [cluster] (docs/scale-out.md): ship events to ClickHouse */
+	bool cluster_enabled;		/* default no */
+	char cluster_node[64];		/* node identity ("" = the host name) */
+	struct config_sockaddr cluster_shard[CONFIG_MAX_SERVERS]; /* HTTP interface
+					 * of each shard's server (port default 8123) */
+	unsigned n_cluster_shard;
+	char cluster_name[64];		/* <remote_servers> cluster name (default sinkd) */
+	char cluster_database[64];	/* default sinkd */
+	char cluster_user[64];		/* default "default" */
+	char cluster_password[128];	/* default "" */
+	char cluster_spool_dir[CONFIG_PATH_MAX]; /* default ./sinkd-spool */
+	unsigned cluster_spool_max_mb;	/* spool bound; oldest batches go first (1024) */
+	unsigned cluster_ship_interval_ms; /* how often the shipper looks (1000) */
+	unsigned cluster_timeout_ms;	/* one HTTP request to ClickHouse (10000) */
+	/* [decode] (docs/decoders.md) */
+	struct config_key128 decode_waledac_key[CONFIG_MAX_KEYS]; /* tried in order */
+	unsigned n_decode_waledac_key;		/* default none */
+	char decode_waledac_iv[33];		/* CBC IV, 32 hex ("" = all zero) */
+
+	/* [pipeline] shapes_max: protocol shapes kept in memory (docs/shapes.md) */
+	unsigned shapes_max;			/* default 4096 */
+
+	/* [rules] (docs/rules.md) */
+	char rules_files[4 * CONFIG_PATH_MAX];	/* comma list of rule files, in
+						 * evaluation order ("" = no rules) */
 
 	/* [evidence] (docs/evidence.md) */
 	char evidence_key[CONFIG_PATH_MAX];	/* Ed25519 private key (PEM), "" = unsigned */

@@ -1,18 +1,21 @@
 #include "pipeline/pipeline.h"
 
+#include "classify/classify.h"
+#include "classify/shapes.h"
 #include "core/error.h"
+#include "cluster/cluster.h"
 #include "core/log.h"
 #include "pipeline/agg.h"
 #include "store/store.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Payload bytes one batch of rows may carry; a row that does not fit
  * starts the next batch. Twice EVENT_PAYLOAD_MAX at least. */
@@ -23,11 +26,12 @@
 
 /* One hand-over from the pipeline to the writer. */
 struct job {
-	struct sinkd_event *rows; /* individual events, batch_max capacity */
+	struct sinkd_event *rows;	/* individual events, batch_max capacity */
 	size_t n_rows;
-	uint8_t *payload;    /* their payload bytes */
-	uint64_t row_events; /* events counted by the rows (non-DNS) */
-	struct agg *agg;     /* NULL: rows only */
+	uint8_t *payload;		/* their payload bytes */
+	uint64_t row_events;		/* events counted by the rows (non-DNS) */
+	struct agg *agg;		/* NULL: rows only */
+	struct shapes_batch *shapes;	/* shape deltas (NULL: none), same transaction */
 };
 
 struct pipeline {
@@ -39,11 +43,12 @@ struct pipeline {
 	struct sinkd_event *rows;
 	size_t n_rows;
 	uint64_t row_events;
-	uint8_t *payload; /* payload bytes of the rows */
+	uint8_t *payload;		/* payload bytes of the rows */
 	size_t payload_used;
 	struct agg *agg;
-	uint64_t pending_since_ns;  /* monotonic time of the oldest pending item */
-	struct sinkd_event scratch; /* an expanded compact DNS record */
+	uint64_t pending_since_ns;	/* monotonic time of the oldest pending item */
+	struct sinkd_event scratch;	/* an expanded compact DNS record */
+	struct shapes *shapes;		/* protocol discovery (classify/shapes.h) */
 	bool pending;
 
 	/* Spares: the buffers not being filled and not being written. */
@@ -55,7 +60,7 @@ struct pipeline {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct job job;
-	bool job_ready; /* handed over, not yet written */
+	bool job_ready;			/* handed over, not yet written */
 	bool writer_exit;
 
 	pthread_t thread, writer;
@@ -64,11 +69,12 @@ struct pipeline {
 
 	atomic_uint_least64_t events_in, events_stored, events_store_failed, batches;
 	atomic_uint_least64_t last_batch_us, agg_rows_written, writer_waits;
+	atomic_uint_least64_t shapes_n, shapes_evicted, shapes_dropped, shapes_zones_dropped;
 	/* Store faults (docs/evidence.md, "Disk full"). */
 	atomic_uint_least64_t dropped[STORE_FAULT_OTHER + 1], store_retries;
 	atomic_bool store_ok;
 	atomic_int last_fault;
-	unsigned backoff_ms; /* writer thread: next back-off after a failure */
+	unsigned backoff_ms;		/* writer thread: next back-off after a failure */
 };
 
 static uint64_t mono_ns(void)
@@ -78,7 +84,10 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint32_t wall_minute(void) { return (uint32_t)(time(NULL) / 60) * 60u; }
+static uint32_t wall_minute(void)
+{
+	return (uint32_t)(time(NULL) / 60) * 60u;
+}
 
 int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_options *opt)
 {
@@ -105,6 +114,8 @@ int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_
 	p->spare_payload = malloc(PAYLOAD_BATCH);
 	p->agg = agg_new(p->opt.dns_aggregate_max);
 	p->spare_agg = agg_new(p->opt.dns_aggregate_max);
+	if (shapes_new(&p->shapes, p->opt.shapes_max != 0 ? p->opt.shapes_max : 4096) != 0)
+		goto fail;
 	if (p->rings == NULL || p->rows == NULL || p->spare_rows == NULL || p->agg == NULL ||
 	    p->spare_agg == NULL || p->payload == NULL || p->spare_payload == NULL)
 		goto fail;
@@ -130,7 +141,7 @@ struct vring *pipeline_ring(struct pipeline *p, unsigned i)
  * two apart by kind. */
 struct dns_compact {
 	uint64_t ts_ns;
-	uint8_t kind; /* DNS_COMPACT */
+	uint8_t kind;		/* DNS_COMPACT */
 	uint8_t transport;
 	uint16_t worker;
 	uint32_t flags;
@@ -151,22 +162,13 @@ int pipeline_push_dns(struct vring *r, const struct sinkd_event *ev)
 	if (slot == NULL)
 		return SINKD_EFULL;
 	struct dns_compact *d = (struct dns_compact *)slot;
-	*d = (struct dns_compact){.ts_ns = ev->ts_ns,
-				  .kind = DNS_COMPACT,
-				  .transport = ev->transport,
-				  .worker = ev->worker,
-				  .flags = ev->flags,
-				  .src = ev->src,
-				  .dst = ev->dst,
-				  .proxy = ev->proxy,
-				  .qtype = ev->qtype,
-				  .qclass = ev->qclass,
-				  .rcode = ev->rcode,
-				  .msg_size = ev->msg_size,
-				  .ecs_family = ev->ecs_family,
-				  .ecs_source_prefix = ev->ecs_source_prefix,
-				  .qname_len = (uint8_t)qlen,
-				  .zone_len = (uint8_t)zlen};
+	*d = (struct dns_compact){
+		.ts_ns = ev->ts_ns, .kind = DNS_COMPACT, .transport = ev->transport,
+		.worker = ev->worker, .flags = ev->flags, .src = ev->src, .dst = ev->dst,
+		.proxy = ev->proxy, .qtype = ev->qtype, .qclass = ev->qclass, .rcode = ev->rcode,
+		.msg_size = ev->msg_size, .ecs_family = ev->ecs_family,
+		.ecs_source_prefix = ev->ecs_source_prefix, .qname_len = (uint8_t)qlen,
+		.zone_len = (uint8_t)zlen};
 	memcpy(d->ecs_addr, ev->ecs_addr, sizeof(d->ecs_addr));
 	memcpy(slot + sizeof(*d), ev->qname, qlen);
 	memcpy(slot + sizeof(*d) + qlen, ev->zone, zlen);
@@ -227,7 +229,8 @@ static uint64_t agg_events(const struct store_dns_agg *aggs, size_t n)
 	return events;
 }
 
-static const char *const fault_names[] = {"ok", "disk full", "store unwritable", "store error"};
+static const char *const fault_names[] = {"ok", "disk full", "store unwritable",
+					   "store error"};
 
 /* Count events of a failed commit under the store's reason; the first
  * failure of a run says so once instead of once per batch. */
@@ -295,8 +298,19 @@ static void write_job(struct pipeline *p, struct job *job)
 		size_t k = n_aggs - off < slice ? n_aggs - off : slice;
 		bool first = off == 0;
 		uint64_t events = agg_events(aggs + off, k) + (first ? job->row_events : 0);
-		int ret = store_write_aggs(p->store, aggs + off, k, first ? job->rows : NULL,
-					   first ? job->n_rows : 0);
+		struct store_batch_hook hook = {shapes_batch_write, job->shapes};
+		int ret = store_write_batch(p->store, aggs + off, k, first ? job->rows : NULL,
+					    first ? job->n_rows : 0, &hook,
+					    first && job->shapes != NULL ? 1 : 0);
+		if (ret == 0 && first && job->n_rows > 0 && p->opt.cluster != NULL) {
+			size_t n_ids;
+			const int64_t *ids = store_batch_ids(p->store, &n_ids);
+			if (n_ids == job->n_rows)
+				cluster_spool(p->opt.cluster, job->rows, ids, n_ids);
+			else
+				log_err("cluster: batch of %zu rows has %zu ids: not spooled",
+					job->n_rows, n_ids);
+		}
 		if (ret == 0) {
 			stored += events;
 			atomic_fetch_add(&p->agg_rows_written, k);
@@ -318,11 +332,16 @@ static void write_job(struct pipeline *p, struct job *job)
 	atomic_fetch_add(&p->events_store_failed, failed);
 	if (job->agg != NULL)
 		agg_reset(job->agg);
+	shapes_batch_free(job->shapes);
+	job->shapes = NULL;
 }
 
 /* Recording runs at a lower priority than answering: on a shared core the
  * listener workers preempt it at once, and the rings absorb the delay. */
-static void lower_priority(void) { setpriority(PRIO_PROCESS, (id_t)gettid(), 10); }
+static void lower_priority(void)
+{
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+}
 
 static void *writer_main(void *arg)
 {
@@ -376,11 +395,19 @@ static void hand_over(struct pipeline *p, bool with_agg)
 {
 	if (p->n_rows == 0 && (!with_agg || agg_count(p->agg) == 0))
 		return;
+	struct shapes_batch *sb = shapes_take(p->shapes);
+	struct shapes_stats ss;
+	shapes_stats(p->shapes, &ss);
+	atomic_store(&p->shapes_n, ss.shapes);
+	atomic_store(&p->shapes_evicted, ss.evicted);
+	atomic_store(&p->shapes_dropped, ss.dropped);
+	atomic_store(&p->shapes_zones_dropped, ss.domains_dropped);
 	pthread_mutex_lock(&p->lock);
 	if (p->job_ready && !atomic_load(&p->store_ok)) {
 		/* The store is failing and the writer is busy or backing off:
 		 * count this batch as dropped rather than stall the rings. */
 		pthread_mutex_unlock(&p->lock);
+		shapes_batch_free(sb);
 		drop_pending(p);
 		return;
 	}
@@ -388,11 +415,9 @@ static void hand_over(struct pipeline *p, bool with_agg)
 		atomic_fetch_add(&p->writer_waits, 1);
 	while (p->job_ready)
 		pthread_cond_wait(&p->cond, &p->lock);
-	p->job = (struct job){.rows = p->rows,
-			      .n_rows = p->n_rows,
-			      .row_events = p->row_events,
-			      .payload = p->payload,
-			      .agg = with_agg ? p->agg : NULL};
+	p->job = (struct job){.rows = p->rows, .n_rows = p->n_rows, .row_events = p->row_events,
+			      .payload = p->payload, .agg = with_agg ? p->agg : NULL,
+			      .shapes = sb};
 	p->rows = p->spare_rows;
 	p->spare_rows = NULL;
 	p->payload = p->spare_payload;
@@ -443,8 +468,11 @@ static void take(struct pipeline *p, const struct sinkd_event *ev)
 			       ev->payload_len);
 			p->payload_used += ev->payload_len;
 		}
+		if (p->opt.classify != NULL)
+			classify_event(p->opt.classify, row); /* rules, then the rule's decoder */
 		if (!dns)
 			p->row_events++;
+		shapes_observe(p->shapes, row); /* traffic no rule claimed */
 		if (p->n_rows == p->opt.batch_max)
 			hand_over(p, agg_count(p->agg) <= p->opt.dns_flush_max);
 	}
@@ -481,8 +509,8 @@ static void maybe_commit(struct pipeline *p)
 	const uint64_t interval_ns = (uint64_t)p->opt.commit_interval_ms * 1000000ull;
 	if (!p->pending || mono_ns() - p->pending_since_ns < interval_ns)
 		return;
-	bool with_agg =
-	    agg_count(p->agg) <= p->opt.dns_flush_max || agg_oldest_minute(p->agg) < wall_minute();
+	bool with_agg = agg_count(p->agg) <= p->opt.dns_flush_max ||
+			agg_oldest_minute(p->agg) < wall_minute();
 	hand_over(p, with_agg);
 	if (!with_agg && p->n_rows == 0)
 		p->pending_since_ns = mono_ns();
@@ -560,6 +588,7 @@ void pipeline_free(struct pipeline *p)
 	free(p->spare_payload);
 	agg_free(p->agg);
 	agg_free(p->spare_agg);
+	shapes_free(p->shapes);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	free(p);
@@ -575,6 +604,10 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 	out->last_batch_us = atomic_load(&mp->last_batch_us);
 	out->agg_rows_written = atomic_load(&mp->agg_rows_written);
 	out->writer_waits = atomic_load(&mp->writer_waits);
+	out->shapes = atomic_load(&mp->shapes_n);
+	out->shapes_evicted = atomic_load(&mp->shapes_evicted);
+	out->shapes_dropped = atomic_load(&mp->shapes_dropped);
+	out->shapes_zones_dropped = atomic_load(&mp->shapes_zones_dropped);
 	out->dropped_store_full = atomic_load(&mp->dropped[STORE_FAULT_FULL]);
 	out->dropped_store_unwritable = atomic_load(&mp->dropped[STORE_FAULT_UNWRITABLE]);
 	out->dropped_store_error = atomic_load(&mp->dropped[STORE_FAULT_OTHER]);

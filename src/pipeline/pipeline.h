@@ -33,6 +33,7 @@
 
 struct store;
 struct pipeline;
+struct classify;
 
 struct pipeline_options {
 	unsigned n_rings;		/* one per producer thread */
@@ -43,6 +44,10 @@ struct pipeline_options {
 	bool every_query;		/* DNS: one store row per query */
 	size_t dns_aggregate_max;	/* distinct keys in memory (0 = 1000000) */
 	size_t dns_flush_max;		/* see above (0 = 50000) */
+	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
+	struct classify *classify;	/* label rows with the family rules
+					 * (borrowed; NULL = no classification) */
+	unsigned shapes_max;		/* protocol shapes kept (0 = 4096; docs/shapes.md) */
 };
 
 struct pipeline_stats {
@@ -53,6 +58,10 @@ struct pipeline_stats {
 	uint64_t last_batch_us;		/* duration of the last commit */
 	uint64_t agg_rows_written;	/* DNS aggregate keys written */
 	uint64_t writer_waits;		/* hand-overs that waited for the writer */
+	/* Protocol discovery (docs/shapes.md): shapes in memory, evicted after
+	 * being written, events not counted into a shape (table full of pending
+	 * shapes, out of memory), (shape, zone) counts beyond the batch bound. */
+	uint64_t shapes, shapes_evicted, shapes_dropped, shapes_zones_dropped;
 	/* Events taken from the rings but not stored, by reason (their sum
 	 * is events_store_failed). Ring-full drops are the workers' own
 	 * counters (dns and capture totals). */

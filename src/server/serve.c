@@ -8,11 +8,13 @@
 #include "server/server.h"
 
 #include "capture/capture.h"
+#include "classify/classify.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "dns/dns.h"
 #include "domains/domains.h"
+#include "cluster/cluster.h"
 #include "monitor/monitor.h"
 #include "net/net.h"
 #include "pipeline/pipeline.h"
@@ -34,6 +36,8 @@ struct serve {
 	struct dns_server *dns;
 	struct monitor *monitor;	/* NULL: [monitor] enabled = no */
 	struct capture *capture;
+	struct cluster *cluster;	/* NULL: [cluster] enabled = no */
+	struct classify *classify;	/* family rules + decoders */
 };
 
 static int load_config(const char *path, struct sinkd_config *cfg)
@@ -91,10 +95,19 @@ static void reload(struct serve *s)
 		log_err("reload: domain list has errors; keeping the running state");
 		return;
 	}
+	char err[512];
+	if (classify_reload(s->classify, &cfg, err, sizeof(err)) != 0) {
+		log_err("reload: %s; keeping the running state", err);
+		dns_data_free(data);
+		return;
+	}
 	warn_restart_needed(&s->cfg, &cfg);
 	dns_data_free(dns_server_set_data(s->dns, data));
 	monitor_reload(s->monitor, &cfg);
-	log_info("reload: done, %zu seized domains", domains_count(dns_data_registry(data)));
+	struct classify_stats cs;
+	classify_stats(s->classify, &cs);
+	log_info("reload: done, %zu seized domains, %zu family rules",
+		 domains_count(dns_data_registry(data)), cs.rules);
 }
 
 static void print_listening(const struct serve *s, size_t n_domains)
@@ -119,6 +132,21 @@ static void print_listening(const struct serve *s, size_t n_domains)
 	fflush(stdout);
 }
 
+static void print_classified(const struct classify *cl)
+{
+	struct classify_stats cs;
+	char fams[512] = "";
+	size_t used = 0;
+	classify_stats(cl, &cs);
+	for (size_t i = 0; i < cs.n_families && used < sizeof(fams); i++)
+		used += (size_t)snprintf(fams + used, sizeof(fams) - used, " %s=%llu",
+					 cs.families[i].family,
+					 (unsigned long long)cs.families[i].hits);
+	log_info("classified: %llu events, %llu unknown;%s; decoded %llu ok, %llu failed",
+		 (unsigned long long)cs.events, (unsigned long long)cs.unknown, fams,
+		 (unsigned long long)cs.decode_ok, (unsigned long long)cs.decode_failed);
+}
+
 static void print_totals(const struct serve *s)
 {
 	struct dns_totals t;
@@ -138,6 +166,12 @@ static void print_totals(const struct serve *s)
 		 (unsigned long long)t.proxy_untrusted,
 		 (unsigned long long)p.events_stored, (unsigned long long)t.events_dropped,
 		 (unsigned long long)p.events_store_failed);
+	if (s->classify != NULL)
+		print_classified(s->classify);
+	log_info("shapes: %llu in memory, %llu evicted after writing, %llu events and %llu zone "
+		 "counts not counted (docs/shapes.md)",
+		 (unsigned long long)p.shapes, (unsigned long long)p.shapes_evicted,
+		 (unsigned long long)p.shapes_dropped, (unsigned long long)p.shapes_zones_dropped);
 	log_info("store drops: %llu disk full, %llu unwritable, %llu other errors; %llu retries; "
 		 "store %s",
 		 (unsigned long long)p.dropped_store_full,
@@ -178,12 +212,26 @@ static int serve_run(struct serve *s)
 	if (ret != 0)
 		return ret;
 	size_t n_domains = domains_count(dns_data_registry(data));
+	char err[512];
+	ret = classify_new(&s->classify, &s->cfg, err, sizeof(err));
+	if (ret != 0) {
+		log_err("rules: %s", err);
+		goto fail;
+	}
+	struct classify_stats cs;
+	classify_stats(s->classify, &cs);
+	log_info("family rules: %zu from %s", cs.rules, s->cfg.rules_files);
 	ret = store_open(&s->store, s->cfg.store_path, false);
 	if (ret == 0)
 		ret = store_evidence_setup(s->store, s->cfg.evidence_key,
 					   s->cfg.evidence_manifest_interval_s);
 	if (ret != 0)
 		goto fail;
+	if (s->cfg.cluster_enabled) {
+		ret = cluster_new(&s->cluster, &s->cfg);
+		if (ret != 0)
+			goto fail;
+	}
 	struct pipeline_options po = {
 		.n_rings = s->cfg.workers + s->cfg.capture_workers,
 		.ring_size = s->cfg.queue_size,
@@ -192,6 +240,9 @@ static int serve_run(struct serve *s)
 		.every_query = s->cfg.dns_log_every_query,
 		.dns_aggregate_max = s->cfg.dns_aggregate_max,
 		.dns_flush_max = s->cfg.dns_flush_max,
+		.cluster = s->cluster,
+		.classify = s->classify,
+		.shapes_max = s->cfg.shapes_max,
 	};
 	ret = pipeline_new(&s->pipe, s->store, &po);
 	if (ret == 0)
@@ -214,6 +265,8 @@ static int serve_run(struct serve *s)
 		ret = dns_server_start(s->dns);
 	if (ret == 0)
 		ret = monitor_start(s->monitor);
+	if (ret == 0 && s->cluster != NULL)
+		ret = cluster_start(s->cluster);
 	if (ret == 0)
 		ret = capture_start(s->capture);
 	if (ret == 0)
@@ -238,6 +291,18 @@ static void serve_stop(struct serve *s)
 	}
 	if (s->pipe != NULL)
 		pipeline_stop(s->pipe);
+	if (s->cluster != NULL) {
+		cluster_stop(s->cluster); /* after the pipeline's last spool write */
+		struct cluster_stats cs;
+		cluster_stats(s->cluster, &cs);
+		log_info("cluster: %llu events spooled, %llu shipped, %llu dropped (spool full or "
+			 "refused), %llu not spooled (disk); %llu batches (%llu bytes) left in the "
+			 "spool for the next start",
+			 (unsigned long long)cs.events_spooled, (unsigned long long)cs.events_shipped,
+			 (unsigned long long)cs.events_dropped,
+			 (unsigned long long)cs.spool_write_failed, (unsigned long long)cs.spool_files,
+			 (unsigned long long)cs.spool_bytes);
+	}
 	if (s->dns != NULL && s->pipe != NULL)
 		print_totals(s);
 	capture_free(s->capture);
@@ -246,6 +311,8 @@ static void serve_stop(struct serve *s)
 	pipeline_free(s->pipe);
 	dns_rrl_free(s->rrl);
 	store_close(s->store);
+	cluster_free(s->cluster);
+	classify_free(s->classify); /* after the pipeline: it used it */
 }
 
 /* Connection pools are sized in the tens of thousands: lift the soft

@@ -103,7 +103,7 @@ void chain_record_hash(struct chain_hasher *h, const uint8_t prev[CHAIN_HASH_LEN
 	chain_hx_put(h, prev, CHAIN_HASH_LEN);
 	chain_hx_put(h, header_magic, sizeof(header_magic));
 	const int64_t head[] = {r->seq,	     r->kind,	  r->ts_ns,	r->ev_lo,    r->ev_hi,
-				r->zones_lo, r->zones_hi, r->labels_lo, r->labels_hi};
+				r->zones_lo, r->zones_hi, r->labels_lo, r->labels_hi, r->bots_lo, r->bots_hi};
 	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
 		chain_hx_i64(h, head[i]);
 	chain_hx_u32(h, (uint32_t)r->n_late);
@@ -207,7 +207,7 @@ static int load_last(struct store *st)
 	struct store_chain *c = &st->chain;
 	sqlite3_stmt *s = NULL;
 	static const char sql[] =
-	    "SELECT seq, ev_hi, zones_hi, labels_hi, pruned_seq, pruned_minute, hash"
+	    "SELECT seq, ev_hi, zones_hi, labels_hi, pruned_seq, pruned_minute, hash, bots_hi"
 	    " FROM chain ORDER BY seq DESC LIMIT 1";
 	static const char sql_manifest[] =
 	    "SELECT seq_hi, ts_ns FROM manifests ORDER BY id DESC LIMIT 1";
@@ -220,6 +220,7 @@ static int load_last(struct store *st)
 		c->ev_hi = sqlite3_column_int64(s, 1);
 		c->zones_hi = sqlite3_column_int64(s, 2);
 		c->labels_hi = sqlite3_column_int64(s, 3);
+		c->bots_hi = sqlite3_column_int64(s, 7);
 		c->pruned_seq = sqlite3_column_int64(s, 4);
 		c->pruned_minute = sqlite3_column_int64(s, 5);
 		if (sqlite3_column_bytes(s, 6) == CHAIN_HASH_LEN)
@@ -245,8 +246,8 @@ int store_chain_open(struct store *st)
 	static const char sql_insert[] =
 	    "INSERT INTO chain(seq, kind, ts_ns, ev_lo, ev_hi, zones_lo, zones_hi, labels_lo,"
 	    " labels_hi, late, late_min, rows, captures, time_lo, time_hi, dns, pruned_seq,"
-	    " pruned_minute, content, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-	    " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+	    " pruned_minute, content, hash, bots_lo, bots_hi) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
 	if (chain_hasher_init(&c->hx) != 0 || (c->key_ctx = EVP_MD_CTX_new()) == NULL) {
 		log_err("store %s: OpenSSL: no SHA-256 digest for the evidence chain", st->path);
 		return SINKD_ESTORE;
@@ -261,7 +262,9 @@ int store_chain_open(struct store *st)
 	    prepare_any(st, "SELECT * FROM zones WHERE id > ?1 AND id <= ?2 ORDER BY id",
 			&c->zones_range) != 0 ||
 	    prepare_any(st, "SELECT * FROM labels WHERE id > ?1 AND id <= ?2 ORDER BY id",
-			&c->labels_range) != 0)
+			&c->labels_range) != 0 ||
+	    prepare_any(st, "SELECT * FROM bots WHERE id > ?1 AND id <= ?2 ORDER BY id",
+			&c->bots_range) != 0)
 		return SINKD_ESTORE;
 	if (st->read_only)
 		return 0;
@@ -274,7 +277,7 @@ void store_chain_close(struct store *st)
 {
 	struct store_chain *c = &st->chain;
 	sqlite3_stmt **stmts[] = {&c->ev_range, &c->cap_range,	     &c->ev_one,
-				  &c->cap_one,	&c->zones_range,     &c->labels_range,
+				  &c->cap_one,	&c->zones_range,     &c->labels_range, &c->bots_range,
 				  &c->insert,	&c->insert_manifest, &c->body_one};
 	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
 		sqlite3_finalize(*stmts[i]);
@@ -323,6 +326,7 @@ int store_chain_begin(struct store *st)
 	if (max_of(st, "SELECT COALESCE(MAX(id), 0) FROM events", &c->start_ev) != 0 ||
 	    max_of(st, "SELECT COALESCE(MAX(id), 0) FROM zones", &c->start_zones) != 0 ||
 	    max_of(st, "SELECT COALESCE(MAX(id), 0) FROM labels", &c->start_labels) != 0 ||
+	    max_of(st, "SELECT COALESCE(MAX(id), 0) FROM bots", &c->start_bots) != 0 ||
 	    max_of(st, "SELECT COALESCE(MAX(minute) + 60, 0) FROM dns_minute", &minute) != 0)
 		return SINKD_ESTORE;
 	c->start_minute = minute;
@@ -447,7 +451,7 @@ static int insert_record(struct store *st, const struct chain_rec *r)
 		chain_be64(p + 24, r->dns[i].keysum);
 	}
 	const int64_t ints[] = {r->seq,	     r->kind,	  r->ts_ns,	r->ev_lo,    r->ev_hi,
-				r->zones_lo, r->zones_hi, r->labels_lo, r->labels_hi};
+				r->zones_lo, r->zones_hi, r->labels_lo, r->labels_hi, r->bots_lo, r->bots_hi};
 	for (int i = 0; i < 9; i++)
 		sqlite3_bind_int64(s, i + 1, ints[i]);
 	bind_words(s, 10, buf, late_len);
@@ -464,6 +468,8 @@ static int insert_record(struct store *st, const struct chain_rec *r)
 	sqlite3_bind_int64(s, 18, r->pruned_minute);
 	sqlite3_bind_blob(s, 19, r->content, CHAIN_HASH_LEN, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(s, 20, r->hash, CHAIN_HASH_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 21, r->bots_lo);
+	sqlite3_bind_int64(s, 22, r->bots_hi);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	free(buf);
@@ -502,17 +508,20 @@ int store_chain_seal(struct store *st, const struct store_agg_entry *ups, size_t
 		r.ev_lo = c->ev_hi;
 		r.zones_lo = c->zones_hi;
 		r.labels_lo = c->labels_hi;
+		r.bots_lo = c->bots_hi;
 		r.pruned_seq = c->pruned_seq;
 		r.pruned_minute = c->pruned_minute;
 	} else {
 		r.ev_lo = c->start_ev;
 		r.zones_lo = c->start_zones;
 		r.labels_lo = c->start_labels;
+		r.bots_lo = c->start_bots;
 		r.pruned_minute = c->start_minute;
 	}
 	if (max_of(st, "SELECT COALESCE(MAX(id), 0) FROM events", &r.ev_hi) != 0 ||
 	    max_of(st, "SELECT COALESCE(MAX(id), 0) FROM zones", &r.zones_hi) != 0 ||
-	    max_of(st, "SELECT COALESCE(MAX(id), 0) FROM labels", &r.labels_hi) != 0)
+	    max_of(st, "SELECT COALESCE(MAX(id), 0) FROM labels", &r.labels_hi) != 0 ||
+	    max_of(st, "SELECT COALESCE(MAX(id), 0) FROM bots", &r.bots_hi) != 0)
 		return SINKD_ESTORE;
 	/* Pruning never deletes the newest rows, so the maxima only grow. */
 	if (r.ev_hi < r.ev_lo)
@@ -521,6 +530,8 @@ int store_chain_seal(struct store *st, const struct store_agg_entry *ups, size_t
 		r.zones_hi = r.zones_lo;
 	if (r.labels_hi < r.labels_lo)
 		r.labels_hi = r.labels_lo;
+	if (r.bots_hi < r.bots_lo)
+		r.bots_hi = r.bots_lo;
 	late_filter(c, r.ev_lo);
 	r.late = c->late;
 	r.n_late = c->n_late;
@@ -556,6 +567,7 @@ void store_chain_committed(struct store *st)
 		c->ev_hi = c->next.ev_hi;
 		c->zones_hi = c->next.zones_hi;
 		c->labels_hi = c->next.labels_hi;
+		c->bots_hi = c->next.bots_hi;
 		c->pruned_seq = c->next.pruned_seq;
 		c->pruned_minute = c->next.pruned_minute;
 		memcpy(c->head, c->next.hash, CHAIN_HASH_LEN);

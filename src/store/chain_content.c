@@ -277,7 +277,8 @@ int chain_content(struct store *st, const struct chain_rec *r, const int64_t *sk
 	chain_hx_begin(&c->hx);
 	if (hash_late(st, r, t) != 0 || hash_range(st, r, skip, n_skip, t) != 0 ||
 	    hash_lookup(st, c->zones_range, 'Z', r->zones_lo, r->zones_hi) != 0 ||
-	    hash_lookup(st, c->labels_range, 'L', r->labels_lo, r->labels_hi) != 0) {
+	    hash_lookup(st, c->labels_range, 'L', r->labels_lo, r->labels_hi) != 0 ||
+	    hash_lookup(st, c->bots_range, 'B', r->bots_lo, r->bots_hi) != 0) {
 		chain_hx_end(&c->hx, out);
 		return SINKD_ESTORE;
 	}

@@ -13,7 +13,7 @@
 
 #define CHAIN_HASH_LEN 32
 #define CHAIN_SIG_LEN 64
-#define CHAIN_STMTS 6 /* statements whose rows are hashed */
+#define CHAIN_STMTS 7 /* statements whose rows are hashed */
 #define CHAIN_MAX_COLUMNS 64
 
 struct store;
@@ -43,6 +43,7 @@ struct chain_rec {
 	int64_t ev_lo, ev_hi;	      /* events ids (lo, hi] of the batch */
 	int64_t zones_lo, zones_hi;   /* zones rows (lo, hi] added */
 	int64_t labels_lo, labels_hi; /* labels rows (lo, hi] added */
+	int64_t bots_lo, bots_hi;     /* bots rows (lo, hi] added */
 	const int64_t *late;	      /* ids <= ev_lo that belong to the batch, ascending */
 	size_t n_late;
 	int64_t rows, captures;		    /* events and capture rows hashed */
@@ -81,6 +82,7 @@ struct store_chain {
 	struct chain_hasher hx;
 	struct evp_md_ctx_st *key_ctx; /* dns_minute key digests */
 	sqlite3_stmt *ev_range, *cap_range, *ev_one, *cap_one, *zones_range, *labels_range;
+	sqlite3_stmt *bots_range;
 	sqlite3_stmt *insert, *insert_manifest;
 	sqlite3_stmt *body_one; /* verify: a body by its hash */
 	void *cols;		/* column names of the hashed statements (chain_content.c) */
@@ -91,10 +93,10 @@ struct store_chain {
 
 	/* After the last committed record (have_last false: chain empty). */
 	bool have_last;
-	int64_t seq, ev_hi, zones_hi, labels_hi, pruned_seq, pruned_minute;
+	int64_t seq, ev_hi, zones_hi, labels_hi, bots_hi, pruned_seq, pruned_minute;
 	uint8_t head[CHAIN_HASH_LEN];
 	/* Where an empty chain starts, read inside the first transaction. */
-	int64_t start_ev, start_zones, start_labels, start_minute;
+	int64_t start_ev, start_zones, start_labels, start_bots, start_minute;
 
 	/* The record sealed in the open transaction, applied at commit. */
 	bool sealed;

@@ -22,13 +22,14 @@ struct events_opts {
 
 static const char usage_text[] =
     "usage: sinkd events [--since T] [--until T] [--domain NAME] [--ip ADDR]\n"
-    "                    [--type dns|http|tls|raw|QTYPE] [--limit N]\n"
+    "                    [--type dns|http|tls|raw|QTYPE] [--family NAME] [--limit N]\n"
     "                    [--format table|csv|json] [--scan-max N]\n"
     "                    [--db PATH | -c CONFIG]\n"
     "\n"
     "Newest first. T is RFC 3339 (2026-11-25T08:00:00Z), a date (2026-11-25, UTC)\n"
     "or a duration ago (90s, 15m, 2h, 7d, 1w). --limit defaults to 100 (max 100000).\n"
-    "--domain, --ip and DNS types test rows newest first, at most --scan-max of\n"
+    "--family is a family label (waledac, kelihos, generic, unknown, ...).\n"
+    "--domain, --ip, --family and DNS types test rows newest first, at most --scan-max of\n"
     "them (default 2000000) on each side: narrow --since/--until to go further back.\n"
     "The store is --db PATH, else [store] path of CONFIG, else the default path.\n";
 
@@ -140,6 +141,11 @@ static int parse_value(struct events_opts *o, int opt, const char *arg)
 					 "expected dns, http, tls, raw or a DNS type (A, AAAA, MX, "
 					 "TXT, ...)");
 		return 0;
+	case 'F':
+		o->f.family = arg;
+		if (arg[0] == '\0')
+			return bad_value("--family", arg, "expected a family name");
+		return 0;
 	case 'h':
 		o->help = true;
 		return 0;
@@ -156,6 +162,7 @@ static int parse_args(int argc, char **argv, struct events_opts *o)
 	    {"domain", required_argument, NULL, 'd'},
 	    {"ip", required_argument, NULL, 'i'},
 	    {"type", required_argument, NULL, 't'},
+	    {"family", required_argument, NULL, 'F'},
 	    {"limit", required_argument, NULL, 'l'},
 	    {"format", required_argument, NULL, 'f'},
 	    {"scan-max", required_argument, NULL, 'S'},

@@ -69,25 +69,30 @@ static void row_to_text(const struct store_row *row, struct row_text *t)
 
 static const char *dash(const char *s) { return s[0] != '\0' ? s : "-"; }
 
-static void print_table(FILE *out, const struct row_text *t, const char *name)
+static void print_table(FILE *out, const struct row_text *t, const char *name,
+			const struct sinkd_event *ev)
 {
-	fprintf(out, "%-24s %-4s %-9s %-22s %-40s %-6s %-9s %llu\n", t->time, t->kind,
-		dash(t->transport), t->src, dash(name), dash(t->qtype), dash(t->rcode), t->count);
+	fprintf(out, "%-24s %-4s %-9s %-22s %-40s %-6s %-9s %-5llu %-10s %-10s %s\n", t->time,
+		t->kind, dash(t->transport), t->src, dash(name), dash(t->qtype), dash(t->rcode),
+		t->count, dash(ev->family), dash(ev->msg_type), dash(ev->bot_id));
 }
 
+/* A field, then sep ('\0': none). */
 static void csv_field(FILE *out, const char *s, char sep)
 {
 	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fprintf(out, "%s%c", s, sep);
-		return;
+		fputs(s, out);
+	} else {
+		fputc('"', out);
+		for (; *s != '\0'; s++) {
+			if (*s == '"')
+				fputc('"', out);
+			fputc(*s, out);
+		}
+		fputc('"', out);
 	}
-	fputc('"', out);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fprintf(out, "\"%c", sep);
+	if (sep != '\0')
+		fputc(sep, out);
 }
 
 static void print_csv(FILE *out, const struct row_text *t)
@@ -124,7 +129,7 @@ static void json_string(FILE *out, const char *key, const char *s)
 	fputs("\",", out);
 }
 
-static void print_json(FILE *out, const struct row_text *t)
+static void print_json(FILE *out, const struct row_text *t, const struct sinkd_event *ev)
 {
 	fputc('{', out);
 	json_string(out, "time", t->time);
@@ -135,18 +140,72 @@ static void print_json(FILE *out, const struct row_text *t)
 	json_string(out, "qname", t->qname);
 	json_string(out, "qtype", t->qtype);
 	json_string(out, "rcode", t->rcode);
-	fprintf(out, "\"count\":%llu,\"aggregate\":%s}\n", t->count,
-		t->aggregate ? "true" : "false");
+	fprintf(out, "\"count\":%llu,\"aggregate\":%s", t->count, t->aggregate ? "true" : "false");
+	store_print_labels_json(out, ev);
+	fputs("}\n", out);
+}
+
+/* The labels of classification (schema 5), null / empty when not set. */
+const char store_labels_csv_header[] =
+    ",family,rule_id,tag,severity,msg_type,proto_version,bot_id,decode_status";
+
+void store_print_labels_json(FILE *out, const struct sinkd_event *ev)
+{
+	fputc(',', out);
+	json_string(out, "family", ev->family);
+	json_string(out, "rule_id", ev->rule_id);
+	json_string(out, "tag", ev->tag);
+	if (ev->family[0] != '\0')
+		fprintf(out, "\"severity\":%u,", ev->severity);
+	else
+		fputs("\"severity\":null,", out);
+	json_string(out, "msg_type", ev->msg_type);
+	json_string(out, "proto_version", ev->proto_version);
+	json_string(out, "bot_id", ev->bot_id);
+	/* json_string ends with ','; the last key goes without. */
+	fputs("\"decode_status\":", out);
+	if (ev->decode_status[0] == '\0') {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)ev->decode_status; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+void store_print_labels_csv(FILE *out, const struct sinkd_event *ev)
+{
+	const char *fields[] = {ev->family, ev->rule_id, ev->tag};
+	for (size_t i = 0; i < 3; i++) {
+		fputc(',', out);
+		csv_field(out, fields[i], '\0');
+	}
+	fputc(',', out);
+	if (ev->family[0] != '\0')
+		fprintf(out, "%u", ev->severity);
+	const char *more[] = {ev->msg_type, ev->proto_version, ev->bot_id, ev->decode_status};
+	for (size_t i = 0; i < 4; i++) {
+		fputc(',', out);
+		csv_field(out, more[i], '\0');
+	}
 }
 
 void store_print_header(FILE *out, enum store_format fmt)
 {
 	if (fmt == STORE_FMT_TABLE)
-		fprintf(out, "%-24s %-4s %-9s %-22s %-40s %-6s %-9s %s\n", "time", "kind",
-			"transport", "src", "qname", "qtype", "rcode", "count");
+		fprintf(out, "%-24s %-4s %-9s %-22s %-40s %-6s %-9s %-5s %-10s %-10s %s\n", "time",
+			"kind", "transport", "src", "qname", "qtype", "rcode", "count", "family",
+			"msg_type", "bot_id");
 	else if (fmt == STORE_FMT_CSV)
-		fprintf(out, "time,kind,transport,src,zone,qname,qtype,rcode,count,aggregate%s\n",
-			store_capture_csv_header);
+		fprintf(out, "time,kind,transport,src,zone,qname,qtype,rcode,count,aggregate%s%s\n",
+			store_capture_csv_header, store_labels_csv_header);
 }
 
 void store_print_row(FILE *out, enum store_format fmt, const struct store_row *row)
@@ -157,14 +216,15 @@ void store_print_row(FILE *out, enum store_format fmt, const struct store_row *r
 	if (fmt == STORE_FMT_TABLE) {
 		if (row->capture)
 			store_capture_name(row, name, sizeof(name));
-		print_table(out, &t, row->capture ? name : t.qname);
+		print_table(out, &t, row->capture ? name : t.qname, &row->ev);
 	} else if (fmt == STORE_FMT_CSV) {
 		print_csv(out, &t);
 		store_print_capture_csv(out, row);
+		store_print_labels_csv(out, &row->ev);
 		fputc('\n', out);
 	} else if (row->capture) {
 		store_print_capture_json(out, row, t.time);
 	} else {
-		print_json(out, &t);
+		print_json(out, &t, &row->ev);
 	}
 }

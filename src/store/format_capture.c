@@ -179,7 +179,9 @@ void store_print_capture_json(FILE *out, const struct store_row *row, const char
 		json_uint_or_null(out, "bytes", true, ev->body_len);
 	}
 	json_hex(out, "raw_hex", t.data[EVP_RAW], t.len[EVP_RAW]);
-	fputs(",\"count\":1,\"aggregate\":false}\n", out);
+	fputs(",\"count\":1,\"aggregate\":false", out);
+	store_print_labels_json(out, ev);
+	fputs("}\n", out);
 }
 
 /* Append up to len bytes to buf (used so far: *used), control bytes and

@@ -26,6 +26,8 @@ struct plan {
 	char qname[EVENT_QNAME_MAX];
 	bool by_ip;
 	uint8_t ip[16];
+	bool by_family;
+	int64_t family_id;
 	uint8_t kind; /* 0 = any */
 	int qtype;    /* -1 = any */
 	size_t limit;
@@ -88,25 +90,32 @@ static void where_common(const struct plan *pl, char *sql, size_t len, const cha
 
 static void sql_events(const struct plan *pl, enum store_scan_side side, char *sql, size_t len)
 {
-	snprintf(sql, len,
-		 "SELECT e.ts_ns, e.kind, e.transport, e.flags, e.worker, e.src_ip, e.src_port,"
-		 " e.dst_ip, e.dst_port, z.name, e.qname, e.qtype, e.qclass, e.rcode, e.msg_size,"
-		 " e.ecs_family, e.ecs_prefix, e.ecs_addr, f.name, m.name, b.name, e.country, e.asn,"
-		 " c.id IS NOT NULL, c.conn_id, c.proxy_ip, c.proxy_port, c.method, c.http_version,"
-		 " c.status, c.body_len, c.proto, c.body_sha256, c.body_stored, json_valid(c.hello),"
-		 " c.target, c.headers, c.user_agent, c.referer, c.raw, c.ja3, c.ja3_md5, c.ja4,"
-		 " c.hello"
-		 " FROM events e LEFT JOIN zones z ON z.id = e.zone_id"
-		 " LEFT JOIN labels f ON f.id = e.family_id"
-		 " LEFT JOIN labels m ON m.id = e.msg_type_id"
-		 " LEFT JOIN labels b ON b.id = e.bot_id"
-		 " LEFT JOIN capture c ON c.id = e.id"
-		 " WHERE sinkd_scan(%d, e.id) AND e.id >= :since AND e.id < :until_key"
-		 " AND e.ts_ns >= :since AND e.ts_ns < :until",
-		 (int)side);
+	snprintf(
+	    sql, len,
+	    "SELECT e.ts_ns, e.kind, e.transport, e.flags, e.worker, e.src_ip, e.src_port,"
+	    " e.dst_ip, e.dst_port, z.name, e.qname, e.qtype, e.qclass, e.rcode, e.msg_size,"
+	    " e.ecs_family, e.ecs_prefix, e.ecs_addr, f.name, m.name, b.name, e.country, e.asn,"
+	    " c.id IS NOT NULL, c.conn_id, c.proxy_ip, c.proxy_port, c.method, c.http_version,"
+	    " c.status, c.body_len, c.proto, c.body_sha256, c.body_stored, json_valid(c.hello),"
+	    " c.target, c.headers, c.user_agent, c.referer, c.raw, c.ja3, c.ja3_md5, c.ja4,"
+	    " c.hello, r.name, t.name, e.severity, v.name, d.name"
+	    " FROM events e LEFT JOIN zones z ON z.id = e.zone_id"
+	    " LEFT JOIN labels f ON f.id = e.family_id"
+	    " LEFT JOIN labels m ON m.id = e.msg_type_id"
+	    " LEFT JOIN bots b ON b.id = e.bot_id"
+	    " LEFT JOIN labels r ON r.id = e.rule_id"
+	    " LEFT JOIN labels t ON t.id = e.tag_id"
+	    " LEFT JOIN labels v ON v.id = e.version_id"
+	    " LEFT JOIN labels d ON d.id = e.decode_id"
+	    " LEFT JOIN capture c ON c.id = e.id"
+	    " WHERE sinkd_scan(%d, e.id) AND e.id >= :since AND e.id < :until_key"
+	    " AND e.ts_ns >= :since AND e.ts_ns < :until",
+	    (int)side);
 	where_common(pl, sql, len, "e.");
 	if (pl->by_ip)
 		append(sql, len, "%s", " AND e.src_ip = :ip");
+	if (pl->by_family)
+		append(sql, len, "%s", " AND e.family_id = :family");
 	/* Literal kinds so the partial index on non-DNS kinds applies. */
 	if (pl->kind == EVENT_DNS)
 		append(sql, len, "%s", " AND e.kind = 1");
@@ -163,6 +172,7 @@ static void bind_plan(sqlite3_stmt *s, const struct plan *pl, bool aggs)
 	bind_named_int(s, ":until_key", until_key);
 	bind_named_int(s, ":zone", pl->zone_id);
 	bind_named_int(s, ":qtype", pl->qtype);
+	bind_named_int(s, ":family", pl->family_id);
 	int q = sqlite3_bind_parameter_index(s, ":qname");
 	if (q > 0)
 		sqlite3_bind_text(s, q, pl->qname, -1, SQLITE_STATIC);
@@ -238,12 +248,13 @@ enum {
 	COL_BODY_SHA256,
 	COL_BODY_STORED,
 	COL_HELLO_JSON,
-	COL_SECTIONS, /* one column per section type below, in this order */
+	COL_SECTIONS,		       /* one column per section type below, in this order */
+	COL_LABELS = COL_SECTIONS + 9, /* rule, tag, severity, version, decode status */
 };
 
 static const uint8_t section_types[] = {
-    EVP_TARGET, EVP_HEADERS, EVP_USER_AGENT, EVP_REFERER,   EVP_RAW,
-    EVP_TLS_JA3, EVP_TLS_JA3_MD5, EVP_TLS_JA4, EVP_TLS_HELLO,
+    EVP_TARGET,	 EVP_HEADERS,	  EVP_USER_AGENT, EVP_REFERER,	 EVP_RAW,
+    EVP_TLS_JA3, EVP_TLS_JA3_MD5, EVP_TLS_JA4,	  EVP_TLS_HELLO,
 };
 
 /* The capture columns of an events row into row (payload: a buffer of
@@ -282,6 +293,18 @@ static void decode_capture(sqlite3_stmt *s, struct store_row *row, uint8_t *payl
 	ev->payload = payload;
 }
 
+/* Schema 5 labels (after the capture columns). */
+static void decode_labels(sqlite3_stmt *s, struct sinkd_event *ev)
+{
+	copy_text(ev->rule_id, sizeof(ev->rule_id), sqlite3_column_text(s, COL_LABELS));
+	copy_text(ev->tag, sizeof(ev->tag), sqlite3_column_text(s, COL_LABELS + 1));
+	ev->severity = (uint8_t)sqlite3_column_int(s, COL_LABELS + 2);
+	copy_text(ev->proto_version, sizeof(ev->proto_version),
+		  sqlite3_column_text(s, COL_LABELS + 3));
+	copy_text(ev->decode_status, sizeof(ev->decode_status),
+		  sqlite3_column_text(s, COL_LABELS + 4));
+}
+
 static void decode_agg(sqlite3_stmt *s, struct store_row *row)
 {
 	struct sinkd_event *ev = &row->ev;
@@ -312,6 +335,7 @@ static int cursor_next(struct store *st, struct cursor *c, bool aggs)
 			decode_agg(c->stmt, &c->row);
 		} else {
 			decode_event(c->stmt, &c->row);
+			decode_labels(c->stmt, &c->row.ev);
 			decode_capture(c->stmt, &c->row, c->payload);
 		}
 		return 0;
@@ -394,6 +418,16 @@ static int plan_filter(struct store *st, const struct store_filter *f, struct pl
 			return SINKD_EINVAL;
 		memcpy(pl->ip, a.ip, sizeof(pl->ip));
 		pl->by_ip = true;
+	}
+	if (f->family != NULL && f->family[0] != '\0') {
+		/* Aggregates carry no labels; a family never stored matches nothing. */
+		pl->want_aggs = false;
+		int ret = store_lookup_find(st, "labels", f->family, &pl->family_id);
+		if (ret == SINKD_ENOENT)
+			pl->want_events = false;
+		else if (ret != 0)
+			return ret;
+		pl->by_family = true;
 	}
 	if (f->domain != NULL && f->domain[0] != '\0')
 		return plan_domain(st, pl, f->domain);

@@ -10,9 +10,10 @@
 
 #include "core/error.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-#define ROW_COLUMNS 24
+#define ROW_COLUMNS 29
 /* A late event tries this many taken nanoseconds before going after the
  * newest row; time keys stop short of INT64_MAX to leave room above. */
 #define LATE_PROBES 64
@@ -21,7 +22,8 @@
 static const char sql_insert_head[] =
     "INSERT INTO events(id, ts_ns, kind, transport, flags, worker, src_ip, src_port, dst_ip,"
     " dst_port, zone_id, qname, qtype, qclass, rcode, msg_size, ecs_family, ecs_prefix,"
-    " ecs_addr, family_id, msg_type_id, bot_id, country, asn) VALUES ";
+    " ecs_addr, family_id, msg_type_id, bot_id, country, asn, rule_id, tag_id, severity,"
+    " version_id, decode_id) VALUES ";
 
 int store_rows_open(struct store *st)
 {
@@ -47,12 +49,37 @@ void store_rows_close(struct store *st)
 	sqlite3_finalize(st->rows.insert_one);
 	sqlite3_finalize(st->rows.insert_many);
 	st->rows.insert_one = st->rows.insert_many = NULL;
+	free(st->rows.ids);
+	st->rows.ids = NULL;
+	st->rows.n_ids = st->rows.cap_ids = 0;
+}
+
+/* Remember the id of the next row of this write (store_batch_ids). */
+static int note_id(struct store_rows *rw, int64_t id)
+{
+	if (rw->n_ids == rw->cap_ids) {
+		size_t cap = rw->cap_ids ? rw->cap_ids * 2 : 1024;
+		int64_t *ids = realloc(rw->ids, cap * sizeof(*ids));
+		if (ids == NULL)
+			return SINKD_ENOMEM;
+		rw->ids = ids;
+		rw->cap_ids = cap;
+	}
+	rw->ids[rw->n_ids++] = id;
+	return 0;
+}
+
+const int64_t *store_batch_ids(const struct store *st, size_t *n)
+{
+	*n = st->rows.n_ids;
+	return st->rows.ids;
 }
 
 void store_rows_begin(struct store *st)
 {
 	st->rows.last_id_at_begin = st->rows.last_id;
 	st->rows.n_pending = 0;
+	st->rows.n_ids = 0;
 	st->capture.n_pending = 0;
 }
 
@@ -60,6 +87,7 @@ void store_rows_rollback(struct store *st)
 {
 	st->rows.last_id = st->rows.last_id_at_begin;
 	st->rows.n_pending = 0;
+	st->rows.n_ids = 0;
 	st->capture.n_pending = 0;
 	/* Bodies inserted by the rolled-back transaction are gone. */
 	store_capture_forget(st);
@@ -75,6 +103,22 @@ static int bind_lookup(struct store *st, sqlite3_stmt *s, struct store_lookup *l
 	if (store_lookup_id(st, lk, text, &id) != 0)
 		return SINKD_ESTORE;
 	sqlite3_bind_int64(s, col, id);
+	return 0;
+}
+
+/* Schema 5 label columns: rule, tag, severity, version, decode status.
+ * Severity is NULL for an unclassified event (family "" ). */
+static int bind_labels(struct store *st, sqlite3_stmt *s, int base, const struct sinkd_event *ev)
+{
+	if (ev->family[0] == '\0')
+		sqlite3_bind_null(s, base + 27);
+	else
+		sqlite3_bind_int(s, base + 27, ev->severity);
+	if (bind_lookup(st, s, &st->labels, base + 25, ev->rule_id) != 0 ||
+	    bind_lookup(st, s, &st->labels, base + 26, ev->tag) != 0 ||
+	    bind_lookup(st, s, &st->labels, base + 28, ev->proto_version) != 0 ||
+	    bind_lookup(st, s, &st->labels, base + 29, ev->decode_status) != 0)
+		return SINKD_ESTORE;
 	return 0;
 }
 
@@ -128,7 +172,8 @@ static int bind_row(struct store *st, sqlite3_stmt *s, int base, const struct si
 	if (bind_lookup(st, s, &st->zones, base + 11, ev->zone) != 0 ||
 	    bind_lookup(st, s, &st->labels, base + 20, ev->family) != 0 ||
 	    bind_lookup(st, s, &st->labels, base + 21, ev->msg_type) != 0 ||
-	    bind_lookup(st, s, &st->labels, base + 22, ev->bot_id) != 0)
+	    bind_lookup(st, s, &st->bots, base + 22, ev->bot_id) != 0 ||
+	    bind_labels(st, s, base, ev) != 0)
 		return SINKD_ESTORE;
 	return 0;
 }
@@ -176,6 +221,8 @@ static int insert_late(struct store *st, const struct sinkd_event *ev, int64_t k
 				rw->last_id = id;
 			else if (store_chain_late(st, id) != 0)
 				return SINKD_ENOMEM;
+			if (note_id(rw, id) != 0)
+				return store_sql_error(st, "remember event id: out of memory");
 			return ev->kind == EVENT_DNS ? 0 : store_capture_add(st, ev, id);
 		}
 		if (rc != SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -203,6 +250,8 @@ int store_rows_add(struct store *st, const struct sinkd_event *ev)
 		return insert_late(st, ev, key);
 	}
 	rw->last_id = key;
+	if (note_id(rw, key) != 0)
+		return store_sql_error(st, "remember event id: out of memory");
 	if (bind_row(st, rw->insert_many, (int)rw->n_pending * ROW_COLUMNS, ev, key) != 0)
 		return SINKD_ESTORE;
 	if (ev->kind != EVENT_DNS && store_capture_add(st, ev, key) != 0)

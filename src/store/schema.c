@@ -271,6 +271,88 @@ static const char sql_v4[] =
     " LEFT JOIN zones z ON z.id = e.zone_id;";
 /* clang-format on */
 
+/* Version 5 (the rules branch; docs/store.md "Labels"): the labels of
+ * classification. Family, rule id, tag, message type, protocol version
+ * and decode status repeat and go to `labels` (small, cached); bot ids
+ * are many and get their own lookup table `bots`, so `labels` stays a
+ * short list of names. Columns are added (instant); bot ids written
+ * before into `labels` (none were: nothing classified before v5) are
+ * moved to `bots`. No new index: --family walks time order under the
+ * scan budget like --domain. */
+static const char sql_v5[] =
+    "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "ALTER TABLE events ADD COLUMN rule_id INTEGER;"
+    "ALTER TABLE events ADD COLUMN tag_id INTEGER;"
+    "ALTER TABLE events ADD COLUMN severity INTEGER;"
+    "ALTER TABLE events ADD COLUMN version_id INTEGER;"
+    "ALTER TABLE events ADD COLUMN decode_id INTEGER;"
+    "INSERT INTO bots(name) SELECT l.name FROM labels l"
+    " WHERE l.id IN (SELECT bot_id FROM events WHERE bot_id IS NOT NULL);"
+    "UPDATE events SET bot_id = (SELECT b.id FROM bots b JOIN labels l ON l.name = b.name"
+    " WHERE l.id = events.bot_id) WHERE bot_id IS NOT NULL;"
+    "DROP VIEW events_v;"
+    /* clang-format off */
+    "CREATE VIEW events_v AS SELECT e.id,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', e.ts_ns / 1e9, 'unixepoch') AS time,"
+    " e.kind, e.transport, e.flags,"
+    " " IP_TEXT("e.src_ip") " AS src_ip, e.src_port,"
+    " " IP_TEXT("e.dst_ip") " AS dst_ip, e.dst_port,"
+    " z.name AS zone, e.qname, e.qtype, e.qclass, e.rcode, e.msg_size,"
+    " f.name AS family, m.name AS msg_type, b.name AS bot_id, e.country, e.asn,"
+    " c.conn_id, " IP_TEXT("c.proxy_ip") " AS proxy_ip, c.proxy_port, c.method,"
+    " c.http_version, c.status, c.body_len, c.proto, c.target, c.user_agent, c.referer,"
+    " lower(hex(c.body_sha256)) AS body_sha256, c.body_stored, c.ja3, c.ja3_md5, c.ja4,"
+    " r.name AS rule_id, t.name AS tag, e.severity, v.name AS proto_version,"
+    " d.name AS decode_status"
+    " FROM events e LEFT JOIN zones z ON z.id = e.zone_id"
+    " LEFT JOIN labels f ON f.id = e.family_id"
+    " LEFT JOIN labels m ON m.id = e.msg_type_id"
+    " LEFT JOIN bots b ON b.id = e.bot_id"
+    " LEFT JOIN labels r ON r.id = e.rule_id"
+    " LEFT JOIN labels t ON t.id = e.tag_id"
+    " LEFT JOIN labels v ON v.id = e.version_id"
+    " LEFT JOIN labels d ON d.id = e.decode_id"
+    " LEFT JOIN capture c ON c.id = e.id;";
+/* clang-format on */
+
+/* Version 6 (decoders; 5 is the rules' labels): protocol shapes of traffic
+ * no rule claimed (docs/shapes.md). One row per shape, merged by the store
+ * writer batch by batch; srcset is the serialized distinct-source set
+ * (exact addresses, then a HyperLogLog sketch) and sources its estimate;
+ * shape_domains counts each shape per seized zone. */
+static const char sql_shapes[] =
+    "CREATE TABLE shapes ("
+    " id TEXT PRIMARY KEY,"
+    " kind INTEGER NOT NULL,"
+    " method TEXT NOT NULL,"
+    " path TEXT NOT NULL,"
+    " params TEXT NOT NULL,"
+    " headers TEXT NOT NULL,"
+    " body TEXT NOT NULL,"
+    " length TEXT NOT NULL,"
+    " entropy TEXT NOT NULL,"
+    " count INTEGER NOT NULL,"
+    " sources INTEGER NOT NULL,"
+    " first_ns INTEGER NOT NULL,"
+    " last_ns INTEGER NOT NULL,"
+    " srcset BLOB,"
+    " examples TEXT NOT NULL DEFAULT '[]'"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE shape_domains ("
+    " shape_id TEXT NOT NULL,"
+    " zone TEXT NOT NULL,"
+    " count INTEGER NOT NULL,"
+    " last_ns INTEGER NOT NULL,"
+    " PRIMARY KEY (shape_id, zone)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX shape_domains_zone ON shape_domains(zone, shape_id);"
+    "CREATE VIEW shapes_v AS SELECT id,"
+    " CASE kind WHEN 2 THEN 'http' WHEN 3 THEN 'tls' WHEN 4 THEN 'raw' END AS kind,"
+    " method, path, params, headers, body, length, entropy, count, sources,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', first_ns / 1e9, 'unixepoch') AS first_seen,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', last_ns / 1e9, 'unixepoch') AS last_seen,"
+    " examples FROM shapes;";
+
 /* Version 7 (evidence chain, docs/evidence.md): one `chain` record per
  * committed batch (and per retention step), chained by SHA-256, and the
  * signed `manifests` over runs of records. Written in the batch's own
@@ -284,6 +366,7 @@ static const char sql_evidence[] =
     " ev_lo INTEGER NOT NULL, ev_hi INTEGER NOT NULL,"
     " zones_lo INTEGER NOT NULL, zones_hi INTEGER NOT NULL,"
     " labels_lo INTEGER NOT NULL, labels_hi INTEGER NOT NULL,"
+    " bots_lo INTEGER NOT NULL, bots_hi INTEGER NOT NULL,"
     " late BLOB, late_min INTEGER,"
     " rows INTEGER NOT NULL, captures INTEGER NOT NULL,"
     " time_lo INTEGER NOT NULL, time_hi INTEGER NOT NULL,"
@@ -321,6 +404,10 @@ static const struct migration migrations[] = {
     {"domain_status (domain monitor state changes)", sql_domain_status},
     {"inline query names, zones table, time-keyed events, primary keys only", sql_v3},
     {"capture (HTTP, TLS, raw events), bodies by SHA-256", sql_v4},
+    /* 5: the rules branch; the lead orders 5-8 at merge time. */
+    {"labels: rule, tag, severity, protocol version, decode status; bots table", sql_v5},
+    /* 6: the decoders branch (protocol shapes) */
+    {"shapes, shape_domains (protocol discovery)", sql_shapes},
     {"evidence chain and signed manifests", sql_evidence}, /* intended version 7 */
 };
 

@@ -100,12 +100,14 @@ static int setup_writer(struct store *st)
 	if (store_prepare(st, "BEGIN IMMEDIATE", &st->begin) != 0 ||
 	    store_prepare(st, "COMMIT", &st->commit) != 0 ||
 	    store_prepare(st, "ROLLBACK", &st->rollback) != 0 ||
-	    store_prepare(st, sql_agg_upsert, &st->agg_upsert) != 0 ||
-	    store_rows_open(st) != 0 || store_capture_open(st) != 0)
+	    store_prepare(st, sql_agg_upsert, &st->agg_upsert) != 0 || store_rows_open(st) != 0 ||
+	    store_capture_open(st) != 0)
 		return SINKD_ESTORE;
 	int ret = store_lookup_init(st, &st->zones, "zones", STORE_ZONES_CACHE_SLOTS);
 	if (ret == 0)
 		ret = store_lookup_init(st, &st->labels, "labels", STORE_LABELS_CACHE_SLOTS);
+	if (ret == 0)
+		ret = store_lookup_init(st, &st->bots, "bots", STORE_BOTS_CACHE_SLOTS);
 	return ret;
 }
 
@@ -175,6 +177,7 @@ void store_close(struct store *st)
 	store_chain_close(st);
 	store_lookup_free(&st->zones);
 	store_lookup_free(&st->labels);
+	store_lookup_free(&st->bots);
 	store_agg_free(&st->agg);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		store_sql_error(st, "close");

@@ -59,6 +59,27 @@ struct store_dns_agg {
 int store_write_aggs(struct store *st, const struct store_dns_agg *aggs, size_t n_aggs,
 		     const struct sinkd_event *ev, size_t n_ev);
 
+/* The ids (time keys) the last store_write / store_write_aggs gave its
+ * event rows, in the order the events were passed; valid until the next
+ * write on this handle (owned by the handle). *n = 0 after a failed write.
+ * The cluster spool ships events under these ids. */
+const int64_t *store_batch_ids(const struct store *st, size_t *n);
+
+/* More writes in a batch's transaction (protocol shapes, ...): fn(st, ctx)
+ * runs after the rows and aggregates are written, before COMMIT; a
+ * non-zero return rolls the whole batch back. */
+struct store_batch_hook {
+	int (*fn)(struct store *st, void *ctx);
+	void *ctx;
+};
+
+/* store_write_aggs with hooks (n_hooks of them, hooks may be NULL when 0)
+ * run inside the same transaction. Same returns. A batch with only hooks
+ * (no aggregates, no events) is written too. */
+int store_write_batch(struct store *st, const struct store_dns_agg *aggs, size_t n_aggs,
+		      const struct sinkd_event *ev, size_t n_ev,
+		      const struct store_batch_hook *hooks, size_t n_hooks);
+
 /* Sort aggregates in the order store_write_aggs writes them (dns_minute's
  * primary key). store_write_aggs sorts each call itself; a caller that
  * writes many keys of a minute over several calls should sort them all
@@ -72,6 +93,7 @@ struct store_filter {
 	const char *domain;		/* seized zone, or a name under it */
 	const char *ip;			/* source address */
 	const char *type;		/* "dns", "http", "tls", "raw" or a qtype name like "A" */
+	const char *family;		/* classification family ("unknown" included) */
 	size_t limit;			/* 0 = 100, at most 100000 */
 	uint64_t scan_max;		/* rows one side may examine; 0 = 2,000,000 */
 };
@@ -150,7 +172,8 @@ enum store_fault {
 enum store_fault store_last_fault(const struct store *st);
 
 /* `sinkd events [--since T] [--until T] [--domain D] [--ip A] [--type T]
- *  [--limit N] [--format table|csv|json] [--scan-max N] [-c FILE | --db PATH]`. */
+ *  [--family F] [--limit N] [--format table|csv|json] [--scan-max N]
+ *  [-c FILE | --db PATH]`. */
 int events_cli(int argc, char **argv);
 
 /* One domain's state for store_status_record (the domain monitor). */
@@ -170,6 +193,49 @@ struct store_status {
  * recorded, every changed false). */
 int store_status_record(struct store *st, int64_t ts, const char *source,
 			struct store_status *rows, size_t n);
+
+/* ---- protocol shapes (tables shapes, shape_domains; docs/shapes.md) ---- */
+
+/* One row of `shapes`. Strings and blobs are borrowed (valid during the
+ * call or callback). domains is filled by reads only: the zones the shape
+ * was seen under, most frequent first, comma-joined ("" = none). */
+struct store_shape {
+	const char *id;			/* 16 hex digits */
+	uint8_t kind;			/* enum event_kind */
+	const char *method, *path, *params, *headers, *body, *length, *entropy;
+	uint64_t count;			/* events */
+	uint64_t sources;		/* distinct sources (estimate from srcset) */
+	int64_t first_ns, last_ns;
+	const uint8_t *srcset;		/* serialized distinct-source set (classify/shapes) */
+	size_t srcset_len;
+	const char *examples;		/* JSON array of up to 3 example objects */
+	const char *domains;
+};
+
+typedef int (*store_shape_cb)(const struct store_shape *s, void *ctx);
+
+/* The shape with this id: cb called once. 0, SINKD_ENOENT or SINKD_ESTORE. */
+int store_shape_get(struct store *st, const char *id, store_shape_cb cb, void *ctx);
+
+/* Insert or replace a shape row (inside a store_write_batch hook). 0 or
+ * SINKD_ESTORE. */
+int store_shape_put(struct store *st, const struct store_shape *s);
+
+/* shape_domains: count += count, last_ns = max (inside a hook). */
+int store_shape_domain_add(struct store *st, const char *id, const char *zone, uint64_t count,
+			   int64_t last_ns);
+
+/* Id of the stored event at ts_ns from ip/port (events are keyed by time:
+ * the id is ts_ns or a little above). 0, SINKD_ENOENT or SINKD_ESTORE. */
+int store_event_find(struct store *st, int64_t ts_ns, const uint8_t ip[16], uint16_t port,
+		     int64_t *id);
+
+/* Shapes most frequent first (count, then id), at most limit (0 = all);
+ * domain (NULL = any) keeps those seen under that zone (a name under a
+ * zone selects the zone). cb may return
+ * non-zero to stop. 0 or SINKD_ESTORE. */
+int store_shapes_list(struct store *st, const char *domain, size_t limit, store_shape_cb cb,
+		      void *ctx);
 
 /* Evidence (docs/evidence.md). Every committed batch already gets its
  * chain record; this adds manifests: key_path is an Ed25519 private key in

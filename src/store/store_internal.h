@@ -13,6 +13,7 @@
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_ZONES_CACHE_SLOTS 8192  /* power of two */
 #define STORE_LABELS_CACHE_SLOTS 1024 /* power of two */
+#define STORE_BOTS_CACHE_SLOTS 8192   /* power of two */
 #define STORE_LIMIT_DEFAULT 100
 #define STORE_LIMIT_MAX 100000
 #define STORE_SCAN_MAX_DEFAULT 2000000 /* rows per statement of a query */
@@ -87,6 +88,10 @@ struct store_rows {
 		int64_t id;
 	} pending[STORE_ROWS_PER_INSERT];
 	size_t n_pending;
+	/* Ids given to the rows of the current write, in the caller's order
+	 * (store_batch_ids); grown on demand, kept across writes. */
+	int64_t *ids;
+	size_t n_ids, cap_ids;
 };
 
 /* The capture writer (capture.c): the side row of an HTTP, TLS or raw
@@ -115,6 +120,10 @@ struct store_capture {
 		uint8_t body_sha256[32];
 	} pending[STORE_ROWS_PER_INSERT];
 	size_t n_pending;
+	/* Ids given to the rows of the current write, in the caller's order
+	 * (store_batch_ids); grown on demand, kept across writes. */
+	int64_t *ids;
+	size_t n_ids, cap_ids;
 };
 
 struct store {
@@ -126,7 +135,8 @@ struct store {
 	struct store_rows rows;
 	struct store_capture capture;
 	struct store_lookup zones;  /* seized zones */
-	struct store_lookup labels; /* family, message type, bot id */
+	struct store_lookup labels; /* family, rule, tag, message type, version, decode status */
+	struct store_lookup bots;   /* bot ids (schema 5) */
 	struct store_agg agg;
 	struct store_scan_state scan;
 	struct store_chain chain; /* evidence chain (chain.c) */
@@ -226,6 +236,12 @@ enum store_format { STORE_FMT_TABLE, STORE_FMT_CSV, STORE_FMT_JSON };
  * row. JSON is one object per line. */
 void store_print_header(FILE *out, enum store_format fmt);
 void store_print_row(FILE *out, enum store_format fmt, const struct store_row *row);
+
+/* The labels of classification as JSON keys (",\"family\":...") and as
+ * CSV columns (after the capture columns). */
+extern const char store_labels_csv_header[];
+void store_print_labels_json(FILE *out, const struct sinkd_event *ev);
+void store_print_labels_csv(FILE *out, const struct sinkd_event *ev);
 
 /* HTTP, TLS and raw rows (format_capture.c): the whole JSON line; the
  * table's name column (method and target, SNI and JA4, protocol); the

@@ -29,7 +29,7 @@ struct verify {
 	int64_t *late; /* every record's late ids, sorted */
 	size_t n_late;
 	struct minute_map minutes;
-	int64_t last_ev_hi, last_zones_hi, last_labels_hi, first_ev_lo;
+	int64_t last_ev_hi, last_zones_hi, last_labels_hi, last_bots_hi, first_ev_lo;
 	bool any;
 };
 
@@ -142,6 +142,8 @@ static void record_from_row(sqlite3_stmt *s, struct chain_rec *r)
 	r->zones_hi = sqlite3_column_int64(s, 6);
 	r->labels_lo = sqlite3_column_int64(s, 7);
 	r->labels_hi = sqlite3_column_int64(s, 8);
+	r->bots_lo = sqlite3_column_int64(s, 19);
+	r->bots_hi = sqlite3_column_int64(s, 20);
 	r->rows = sqlite3_column_int64(s, 10);
 	r->captures = sqlite3_column_int64(s, 11);
 	r->time_lo = sqlite3_column_int64(s, 12);
@@ -178,7 +180,7 @@ static int check_content(struct verify *v, const struct chain_rec *r)
 	else if (memcmp(content, r->content, CHAIN_HASH_LEN) != 0)
 		fail(v, r->seq,
 		     "content does not match its hash: a row in ids (%lld, %lld] (or a "
-		     "zones/labels row it added) was changed",
+		     "zones/labels/bots row it added) was changed",
 		     (long long)r->ev_lo, (long long)r->ev_hi);
 	if (t.bad_bodies > 0)
 		fail(v, r->seq,
@@ -216,7 +218,7 @@ static int check_records(struct verify *v, int64_t pruned_seq)
 	static const char sql[] =
 	    "SELECT seq, kind, ts_ns, ev_lo, ev_hi, zones_lo, zones_hi, labels_lo, labels_hi,"
 	    " late, rows, captures, time_lo, time_hi, dns, pruned_seq, pruned_minute, content,"
-	    " hash FROM chain ORDER BY seq";
+	    " hash, bots_lo, bots_hi FROM chain ORDER BY seq";
 	sqlite3_stmt *s = NULL;
 	struct chain_rec prev = {0}, r;
 	uint8_t h[CHAIN_HASH_LEN];
@@ -245,7 +247,7 @@ static int check_records(struct verify *v, int64_t pruned_seq)
 			fail(v, prev.seq + 1, "records %lld..%lld are missing (deleted)",
 			     (long long)prev.seq + 1, (long long)r.seq - 1);
 		} else if (r.ev_lo != prev.ev_hi || r.zones_lo != prev.zones_hi ||
-			   r.labels_lo != prev.labels_hi) {
+			   r.labels_lo != prev.labels_hi || r.bots_lo != prev.bots_hi) {
 			fail(v, r.seq, "its ranges do not continue record %lld's",
 			     (long long)prev.seq);
 		}
@@ -276,6 +278,7 @@ static int check_records(struct verify *v, int64_t pruned_seq)
 		v->last_ev_hi = prev.ev_hi;
 		v->last_zones_hi = prev.zones_hi;
 		v->last_labels_hi = prev.labels_hi;
+		v->last_bots_hi = prev.bots_hi;
 		v->res->head_seq = prev.seq;
 		memcpy(v->res->head, prev.hash, CHAIN_HASH_LEN);
 	}
@@ -318,6 +321,10 @@ static int check_tail(struct verify *v)
 		return SINKD_ESTORE;
 	if (n > 0)
 		fail(v, seq + 1, "%lld labels rows after the last record", (long long)n);
+	if (count_sql(v, "SELECT COUNT(*) FROM bots WHERE id > ?1", v->last_bots_hi, &n) != 0)
+		return SINKD_ESTORE;
+	if (n > 0)
+		fail(v, seq + 1, "%lld bots rows after the last record", (long long)n);
 	int64_t before;
 	if (count_sql(v, "SELECT COUNT(*) FROM events WHERE id <= ?1", v->first_ev_lo, &before) !=
 	    0)

@@ -295,6 +295,7 @@ static void rollback(struct store *st, size_t n)
 	 * for other strings): forget every cached id. */
 	store_lookup_invalidate(&st->zones);
 	store_lookup_invalidate(&st->labels);
+	store_lookup_invalidate(&st->bots);
 	atomic_fetch_add_explicit(&st->stat.batch_failures, 1, memory_order_relaxed);
 	log_err("store %s: batch rolled back (%zu records lost)", st->path, n);
 }
@@ -375,8 +376,15 @@ static int collect_caller_aggs(struct store *st, const struct store_dns_agg *agg
 int store_write_aggs(struct store *st, const struct store_dns_agg *aggs, size_t n_aggs,
 		     const struct sinkd_event *ev, size_t n_ev)
 {
+	return store_write_batch(st, aggs, n_aggs, ev, n_ev, NULL, 0);
+}
+
+int store_write_batch(struct store *st, const struct store_dns_agg *aggs, size_t n_aggs,
+		      const struct sinkd_event *ev, size_t n_ev,
+		      const struct store_batch_hook *hooks, size_t n_hooks)
+{
 	uint64_t events = n_ev;
-	if (n_aggs == 0 && n_ev == 0)
+	if (n_aggs == 0 && n_ev == 0 && n_hooks == 0)
 		return 0;
 	if (upserts_reserve(&st->agg, n_aggs) != 0) {
 		store_oom(st, n_aggs);
@@ -391,6 +399,10 @@ int store_write_aggs(struct store *st, const struct store_dns_agg *aggs, size_t 
 	if (store_rows_flush(st) != 0 || collect_caller_aggs(st, aggs, n_aggs) != 0 ||
 	    upsert_sorted(st, n_aggs) != 0)
 		goto fail;
+	for (size_t i = 0; i < n_hooks; i++) {
+		if (hooks[i].fn(st, hooks[i].ctx) != 0)
+			goto fail;
+	}
 	for (size_t i = 0; i < n_aggs; i++)
 		events += aggs[i].count - aggs[i].logged;
 	if (write_commit(st, events, n_ev, n_aggs) != 0)

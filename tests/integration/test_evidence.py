@@ -128,10 +128,10 @@ def test_edit_delete_insert_found_at_their_batch(sinkd_factory, tmp_path):
     # Insert: a copy of an event with an id one above the fourth round's first.
     shutil.copy(pristine, s.db)
     rid, seq = batch_of_target(s.db, "/r3x0.png")
-    sql(s.db, "INSERT INTO events SELECT id + 1, ts_ns, kind, transport, flags, worker, src_ip,"
-              " src_port, dst_ip, dst_port, zone_id, qname, qtype, qclass, rcode, msg_size,"
-              " ecs_family, ecs_prefix, ecs_addr, family_id, msg_type_id, bot_id, country, asn"
-              " FROM events WHERE id = ?", rid)
+    c = sqlite3.connect(s.db)
+    c.executescript(f"CREATE TABLE t AS SELECT * FROM events WHERE id = {rid};"
+                    "UPDATE t SET id = id + 1; INSERT INTO events SELECT * FROM t; DROP TABLE t")
+    c.close()
     assert first_bad(verify(s, "--pubkey", pub)) == seq
 
     # DNS aggregates: one more query in a minute.

@@ -332,7 +332,7 @@ static const char bad_expected[] =
     "%1$s:9: [dns] ttl: set twice (first on line 4); keep one\n"
     "%1$s:10: syntax error: expected 'key = value' or '[section]'\n"
     "%1$s:11: unknown section [nosuch] (expected [server], [dns], [rrl], [domains], [store], "
-    "[pipeline], [capture], [http], [tls], [catchall], [monitor] or [proxy])\n"
+    "[pipeline], [capture], [http], [tls], [catchall], [monitor], [proxy], [cluster], [decode], [rules], [evidence], [retention] or [privacy])\n"
     "%1$s:14: unknown key 'ttl' in [rrl] (it belongs in [dns])\n"
     "%1$s:15: [rrl] rate: '-1' is not a number (expected 1..1000000)\n"
     "%1$s:16: [rrl] ipv4_prefix: 99999999999999999999999 is out of range (expected 8..32)\n"
@@ -389,7 +389,7 @@ static void test_single_errors(void **state)
 			  "2: unknown key 'zzzzzz' in [dns] (see docs/config.md for its keys)");
 	test_error_prefix("[bogus]\n", "1: unknown section [bogus] (expected [server], [dns], "
 				       "[rrl], [domains], [store], [pipeline], [capture], [http], "
-				       "[tls], [catchall], [monitor] or [proxy])");
+				       "[tls], [catchall], [monitor], [proxy], [cluster], [decode], [rules], [evidence], [retention] or [privacy])");
 	test_error_prefix("[rrl]\nslip = 101\n",
 			  "2: [rrl] slip: 101 is out of range (expected 0..100)");
 	test_error_prefix("[rrl]\nslip = 1 0\n",
@@ -637,6 +637,54 @@ static void test_parse_addresses(void **state)
 }
 
 /* etc/sinkd.conf shows every key at its default: loading it changes nothing. */
+static void test_decode_keys(void **state)
+{
+	const char *path = write_file("keys.conf", "[decode]\n"
+						   "waledac_key = 000102030405060708090a0b0c0d0e0f, "
+						   "F0F1F2F3F4F5F6F7F8F9FAFBFCFDFEFF\n"
+						   "waledac_key = 00000000000000000000000000000001\n"
+						   "waledac_iv = 0102030405060708090a0b0c0d0e0f10\n"
+						   "[pipeline]\nshapes_max = 100\n");
+	struct sinkd_config c;
+	assert_loads_clean(&c, path);
+	assert_int_equal(c.n_decode_waledac_key, 3);
+	assert_int_equal(c.decode_waledac_key[0].key[15], 0x0f);
+	assert_int_equal(c.decode_waledac_key[1].key[0], 0xf0);
+	assert_int_equal(c.decode_waledac_key[2].key[15], 0x01);
+	assert_string_equal(c.decode_waledac_iv, "0102030405060708090a0b0c0d0e0f10");
+	assert_int_equal(c.shapes_max, 100);
+	test_error_prefix("[decode]\nwaledac_key = 0011, 00112233445566778899aabbccddeeff\n",
+			  "2: [decode] waledac_key: '0011' is not a 128-bit key as 32 hex digits "
+			  "(several: a comma list or repeated lines)");
+	test_error_prefix("[decode]\nwaledac_key = 00112233445566778899aabbccddeeff,"
+			  "00112233445566778899AABBCCDDEEFF\n",
+			  "2: [decode] waledac_key: '00112233445566778899AABBCCDDEEFF' is listed "
+			  "twice (remove one)");
+}
+
+/* [rules] files: a comma list; a repeated line appends (inih limits a line
+ * to 199 characters); dump writes one file per line and loads back. */
+static void test_rules_files(void **state)
+{
+	const char *path = write_file("rules.conf", "[rules]\nfiles = a.rules, b.rules\n"
+						    "files = /x/c.rules\n");
+	struct sinkd_config c, d;
+	assert_loads_clean(&c, path);
+	assert_string_equal(c.rules_files, "a.rules, b.rules, /x/c.rules");
+	char *text = NULL;
+	size_t len;
+	FILE *mem = open_memstream(&text, &len);
+	config_dump(&c, mem);
+	fclose(mem);
+	assert_non_null(strstr(text, "[rules]\nfiles = a.rules\nfiles = b.rules\n"
+				     "files = /x/c.rules\n"));
+	assert_loads_clean(&d, write_file("rules-dump.conf", text));
+	assert_string_equal(d.rules_files, c.rules_files);
+	free(text);
+	assert_loads_clean(&c, write_file("norules.conf", "[rules]\nfiles =\n"));
+	assert_string_equal(c.rules_files, "");
+}
+
 static void test_example_is_defaults(void **state)
 {
 	char path[1024];
@@ -666,6 +714,8 @@ int main(void)
 	    cmocka_unit_test(test_dump_roundtrip),
 	    cmocka_unit_test(test_cli),
 	    cmocka_unit_test(test_parse_addresses),
+	    cmocka_unit_test(test_decode_keys),
+	    cmocka_unit_test(test_rules_files),
 	    cmocka_unit_test(test_example_is_defaults),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

@@ -159,6 +159,11 @@ static int run(struct fixture *fx, int argc, ...)
 	return ret;
 }
 
+/* The label keys of an unclassified row, closing the JSON object. */
+#define NOLABELS                                                                                   \
+	"\"family\":null,\"rule_id\":null,\"tag\":null,\"severity\":null,"                         \
+	"\"msg_type\":null,\"proto_version\":null,\"bot_id\":null,\"decode_status\":null}\n"
+
 static size_t lines(const char *s)
 {
 	size_t n = 0;
@@ -190,24 +195,25 @@ static void test_csv_and_json(void **state)
 	struct fixture *fx = *state;
 	assert_int_equal(run(fx, 7, "--db", fx->tmp.db, "--format", "csv", "--type", "TXT"), 0);
 	/* Capture columns follow, empty for DNS rows. */
-	assert_string_equal(fx->out,
-			    "time,kind,transport,src,zone,qname,qtype,rcode,count,aggregate,"
-			    "dst,proxy,conn_id,flags,method,target,http_version,status,"
-			    "user_agent,referer,headers,body_len,body_stored,body_sha256,proto,"
-			    "ja3,ja3_md5,ja4,hello,raw_hex\n"
-			    "2026-11-26T00:02:00.000Z,dns,udp,[2001:db8::5]:53,alpha.com,"
-			    "\"we\"\"i\x01"
-			    "d\\n,ame.alpha.com\",TXT,NXDOMAIN,1,false,,,,,,,,,,,,,,,,,,,,\n");
+	assert_string_equal(
+	    fx->out, "time,kind,transport,src,zone,qname,qtype,rcode,count,aggregate,"
+		     "dst,proxy,conn_id,flags,method,target,http_version,status,"
+		     "user_agent,referer,headers,body_len,body_stored,body_sha256,proto,"
+		     "ja3,ja3_md5,ja4,hello,raw_hex,family,rule_id,tag,severity,msg_type,"
+		     "proto_version,bot_id,decode_status\n"
+		     "2026-11-26T00:02:00.000Z,dns,udp,[2001:db8::5]:53,alpha.com,"
+		     "\"we\"\"i\x01"
+		     "d\\n,ame.alpha.com\",TXT,NXDOMAIN,1,false,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n");
 	assert_int_equal(run(fx, 7, "--db", fx->tmp.db, "--format", "json", "--limit", "2"), 0);
 	assert_string_equal(
 	    fx->out,
 	    "{\"time\":\"2026-11-26T00:03Z\",\"kind\":\"dns\",\"transport\":null,"
 	    "\"src\":\"192.0.2.9\",\"zone\":\"beta.net\",\"qname\":\"beta.net\","
-	    "\"qtype\":\"AAAA\",\"rcode\":\"REFUSED\",\"count\":1,\"aggregate\":true}\n"
+	    "\"qtype\":\"AAAA\",\"rcode\":\"REFUSED\",\"count\":1,\"aggregate\":true," NOLABELS
 	    "{\"time\":\"2026-11-26T00:02:00.000Z\",\"kind\":\"dns\",\"transport\":\"udp\","
 	    "\"src\":\"[2001:db8::5]:53\",\"zone\":\"alpha.com\","
 	    "\"qname\":\"we\\\"i\\u0001d\\\\n,ame.alpha.com\",\"qtype\":\"TXT\","
-	    "\"rcode\":\"NXDOMAIN\",\"count\":1,\"aggregate\":false}\n");
+	    "\"rcode\":\"NXDOMAIN\",\"count\":1,\"aggregate\":false," NOLABELS);
 }
 
 static void test_filters(void **state)
@@ -360,6 +366,14 @@ static void test_capture_output(void **state)
 	ev[2].body_len = 40;
 	snprintf(ev[2].proto, sizeof(ev[2].proto), "binary");
 	cap_section(&ev[2], sizeof(buf[2]), EVP_RAW, "\xde\xad\x00\n", 4);
+	snprintf(ev[0].family, sizeof(ev[0].family), "waledac");
+	snprintf(ev[0].rule_id, sizeof(ev[0].rule_id), "waledac-checkin");
+	snprintf(ev[0].tag, sizeof(ev[0].tag), "checkin");
+	ev[0].severity = 3;
+	snprintf(ev[0].msg_type, sizeof(ev[0].msg_type), "getkey");
+	snprintf(ev[0].proto_version, sizeof(ev[0].proto_version), "2");
+	snprintf(ev[0].bot_id, sizeof(ev[0].bot_id), "0123456789abcdef0123456789abcdef");
+	snprintf(ev[0].decode_status, sizeof(ev[0].decode_status), "ok");
 	assert_int_equal(store_open(&st, fx->tmp.db, false), 0);
 	assert_int_equal(store_write(st, ev, 3, false), 0);
 	store_close(st);
@@ -371,7 +385,7 @@ static void test_capture_output(void **state)
 			    "\"dst\":\"127.0.0.1:9000\",\"proxy\":null,\"conn_id\":11,"
 			    "\"flags\":[],\"zone\":\"\",\"qname\":\"\",\"proto\":\"binary\","
 			    "\"bytes\":40,\"raw_hex\":\"dead000a\",\"count\":1,"
-			    "\"aggregate\":false}\n");
+			    "\"aggregate\":false," NOLABELS);
 	assert_int_equal(run(fx, 7, "--db", fx->tmp.db, "--format", "json", "--type", "tls"), 0);
 	assert_string_equal(fx->out,
 			    "{\"time\":\"2026-11-26T00:04:01.000Z\",\"kind\":\"tls\","
@@ -380,7 +394,7 @@ static void test_capture_output(void **state)
 			    "\"flags\":[\"handshake_failed\"],\"zone\":\"\",\"qname\":\"\","
 			    "\"sni\":\"\",\"ja3\":\"771,47-255,0,,\",\"ja3_md5\":null,"
 			    "\"ja4\":\"t12d0101_x_y\",\"hello\":{\"v\":[1,2]},"
-			    "\"raw_hex\":\"160301\",\"count\":1,\"aggregate\":false}\n");
+			    "\"raw_hex\":\"160301\",\"count\":1,\"aggregate\":false," NOLABELS);
 	assert_int_equal(run(fx, 7, "--db", fx->tmp.db, "--format", "json", "--type", "http"), 0);
 	assert_string_equal(
 	    fx->out,
@@ -394,7 +408,10 @@ static void test_capture_output(void **state)
 	    "\"headers\":\"Host: www.alpha.com\\u000d\\u000aUser-Agent: M\\u000d\\u000a\","
 	    "\"body_len\":70000,\"body_stored\":5,"
 	    "\"body_sha256\":\"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\","
-	    "\"raw_hex\":null,\"count\":1,\"aggregate\":false}\n");
+	    "\"raw_hex\":null,\"count\":1,\"aggregate\":false,\"family\":\"waledac\","
+	    "\"rule_id\":\"waledac-checkin\",\"tag\":\"checkin\",\"severity\":3,"
+	    "\"msg_type\":\"getkey\",\"proto_version\":\"2\","
+	    "\"bot_id\":\"0123456789abcdef0123456789abcdef\",\"decode_status\":\"ok\"}\n");
 	/* The table names each row by what it asked for. */
 	assert_int_equal(run(fx, 5, "--db", fx->tmp.db, "--limit", "3"), 0);
 	assert_non_null(strstr(fx->out, " raw  udp       192.0.2.4:1            binary "));
@@ -404,7 +421,19 @@ static void test_capture_output(void **state)
 	assert_non_null(strstr(fx->out, " 200 "));
 	/* CSV: the capture columns after the common ones. */
 	assert_int_equal(run(fx, 7, "--db", fx->tmp.db, "--format", "csv", "--type", "raw"), 0);
-	assert_non_null(strstr(fx->out, ",1,false,127.0.0.1:9000,,11,,,,,,,,,40,,,binary,,,,,dead000a\n"));
+	assert_non_null(strstr(
+	    fx->out, ",1,false,127.0.0.1:9000,,11,,,,,,,,,40,,,binary,,,,,dead000a,,,,,,,,\n"));
+	/* Labels: the table's last columns, CSV's last columns, --family. */
+	assert_int_equal(run(fx, 5, "--db", fx->tmp.db, "--family", "waledac"), 0);
+	assert_int_equal(lines(fx->out), 2);
+	assert_non_null(
+	    strstr(fx->out, " waledac    getkey     0123456789abcdef0123456789abcdef\n"));
+	assert_int_equal(run(fx, 7, "--db", fx->tmp.db, "--format", "csv", "--family", "waledac"),
+			 0);
+	assert_non_null(strstr(fx->out, ",waledac,waledac-checkin,checkin,3,getkey,2,"
+					"0123456789abcdef0123456789abcdef,ok\n"));
+	assert_int_equal(run(fx, 5, "--db", fx->tmp.db, "--family", "kelihos"), 0);
+	assert_int_equal(lines(fx->out), 1); /* header only */
 }
 
 int main(void)
