@@ -252,4 +252,15 @@ void store_capture_name(const struct store_row *row, char *buf, size_t len);
 void store_print_capture_csv(FILE *out, const struct store_row *row);
 extern const char store_capture_csv_header[];
 
+/* Pseudonymised output (pseudonym.c): with a key set, every address
+ * printed is its keyed pseudonym; store_row_strip_clear copies row into
+ * out without the sections that can carry addresses in clear (headers,
+ * first bytes), their bytes in buf (cap bytes). */
+struct evidence_pseudonym;
+void store_format_pseudonymise(const struct evidence_pseudonym *key);
+bool store_format_pseudonymised(void);
+const char *store_addr_text(const struct event_addr *a, char *buf, size_t len);
+void store_row_strip_clear(const struct store_row *row, struct store_row *out, uint8_t *buf,
+			   size_t cap);
+
 #endif
