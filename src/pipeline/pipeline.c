@@ -75,6 +75,9 @@ struct pipeline {
 	atomic_bool store_ok;
 	atomic_int last_fault;
 	unsigned backoff_ms;		/* writer thread: next back-off after a failure */
+	/* Retention (writer thread). */
+	uint64_t prune_last_ns;		/* monotonic: last retention look */
+	bool prune_more;		/* the last step left more to do */
 };
 
 static uint64_t mono_ns(void)
@@ -343,6 +346,54 @@ static void lower_priority(void)
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 }
 
+/* Writer thread, between jobs: retention in small steps (at most about
+ * 50 ms at a time, once a second unless a step left more), stopping as
+ * soon as a job is waiting. Ingestion never waits for it: the pipeline
+ * keeps filling the other buffer meanwhile. */
+static void writer_retention(struct pipeline *p)
+{
+	const uint64_t day_ns = 86400ull * 1000000000ull;
+	if (p->opt.retention_raw_days == 0 && p->opt.retention_rollup_days == 0)
+		return;
+	uint64_t t0 = mono_ns();
+	if (!p->prune_more && t0 - p->prune_last_ns < 1000000000ull)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	uint64_t raw = p->opt.retention_raw_days ? now_ns - p->opt.retention_raw_days * day_ns : 0;
+	int64_t rollup = p->opt.retention_rollup_days
+			     ? (int64_t)((now_ns - p->opt.retention_rollup_days * day_ns) / 1000000000ull)
+			     : 0;
+	bool more = true, busy = false;
+	while (more && !busy && mono_ns() - t0 < 50000000ull) {
+		if (store_prune_step(p->store, raw, rollup, 5000, &more) != 0)
+			break;
+		pthread_mutex_lock(&p->lock);
+		busy = p->job_ready || p->writer_exit;
+		pthread_mutex_unlock(&p->lock);
+	}
+	p->prune_more = more;
+	p->prune_last_ns = mono_ns();
+}
+
+/* Wait for a job; with retention on, wake once a second to run it. */
+static void writer_wait(struct pipeline *p)
+{
+	if (p->opt.retention_raw_days == 0 && p->opt.retention_rollup_days == 0) {
+		pthread_cond_wait(&p->cond, &p->lock);
+		return;
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	if (pthread_cond_timedwait(&p->cond, &p->lock, &until) != 0 && !p->job_ready) {
+		pthread_mutex_unlock(&p->lock);
+		writer_retention(p);
+		pthread_mutex_lock(&p->lock);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct pipeline *p = arg;
@@ -350,7 +401,7 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (!p->job_ready && !p->writer_exit)
-			pthread_cond_wait(&p->cond, &p->lock);
+			writer_wait(p);
 		if (!p->job_ready)
 			break;
 		struct job job = p->job;
@@ -366,6 +417,10 @@ static void *writer_main(void *arg)
 		if (!atomic_load(&p->store_ok)) {
 			pthread_mutex_unlock(&p->lock);
 			writer_backoff(p);
+			pthread_mutex_lock(&p->lock);
+		} else if (!p->job_ready) {
+			pthread_mutex_unlock(&p->lock);
+			writer_retention(p);
 			pthread_mutex_lock(&p->lock);
 		}
 	}

@@ -44,6 +44,8 @@ struct pipeline_options {
 	bool every_query;		/* DNS: one store row per query */
 	size_t dns_aggregate_max;	/* distinct keys in memory (0 = 1000000) */
 	size_t dns_flush_max;		/* see above (0 = 50000) */
+	unsigned retention_raw_days;	/* [retention]: 0 = keep events forever */
+	unsigned retention_rollup_days;	/* 0 = keep DNS minutes forever */
 	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
 	struct classify *classify;	/* label rows with the family rules
 					 * (borrowed; NULL = no classification) */

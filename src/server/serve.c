@@ -240,6 +240,8 @@ static int serve_run(struct serve *s)
 		.every_query = s->cfg.dns_log_every_query,
 		.dns_aggregate_max = s->cfg.dns_aggregate_max,
 		.dns_flush_max = s->cfg.dns_flush_max,
+		.retention_raw_days = s->cfg.retention_raw_days,
+		.retention_rollup_days = s->cfg.retention_rollup_days,
 		.cluster = s->cluster,
 		.classify = s->classify,
 		.shapes_max = s->cfg.shapes_max,

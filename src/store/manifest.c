@@ -53,7 +53,7 @@ size_t store_manifest_bytes_len(void) { return MANIFEST_BYTES; }
 int store_manifest_summarise(struct store *st, int64_t lo, int64_t hi, struct store_manifest *m)
 {
 	static const char sql[] = "SELECT seq, rows, dns, time_lo, time_hi, pruned_seq,"
-				  " pruned_minute, hash FROM chain WHERE seq >= ?1 AND seq <= ?2"
+				  " pruned_minute, hash, kind FROM chain WHERE seq >= ?1 AND seq <= ?2"
 				  " ORDER BY seq";
 	sqlite3_stmt *s = NULL;
 	int rc, ret = 0;
@@ -68,7 +68,8 @@ int store_manifest_summarise(struct store *st, int64_t lo, int64_t hi, struct st
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct chain_dns_minute *dns;
 		size_t n_dns;
-		m->events += (uint64_t)sqlite3_column_int64(s, 1);
+		if (sqlite3_column_int64(s, 8) == CHAIN_BATCH) /* retention: rows deleted */
+			m->events += (uint64_t)sqlite3_column_int64(s, 1);
 		if (chain_dns_decode(sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2),
 				     &dns, &n_dns) == 0) {
 			for (size_t i = 0; i < n_dns; i++)

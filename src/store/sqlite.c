@@ -218,4 +218,6 @@ void store_stats(struct store *st, struct store_stats *out)
 	out->cache_misses = atomic_load_explicit(&st->stat.cache_misses, memory_order_relaxed);
 	out->bodies_new = atomic_load_explicit(&st->stat.bodies_new, memory_order_relaxed);
 	out->bodies_seen = atomic_load_explicit(&st->stat.bodies_seen, memory_order_relaxed);
+	out->retention_steps = atomic_load_explicit(&st->stat.retention_steps, memory_order_relaxed);
+	out->retention_rows = atomic_load_explicit(&st->stat.retention_rows, memory_order_relaxed);
 }

@@ -155,6 +155,8 @@ struct store_stats {
 	uint64_t cache_hits, cache_misses;	/* lookup-table (zones, labels) cache */
 	uint64_t bodies_new;		/* HTTP bodies stored (new content) */
 	uint64_t bodies_seen;		/* HTTP bodies already stored (deduplicated) */
+	uint64_t retention_steps;	/* retention transactions committed */
+	uint64_t retention_rows;	/* event, capture and dns_minute rows they deleted */
 };
 
 void store_stats(struct store *st, struct store_stats *out);
@@ -305,6 +307,17 @@ struct store_verify_result {
  * SINKD_ESTORE / SINKD_ENOMEM. */
 int store_verify(struct store *st, const struct store_verify_opts *o,
 		 struct store_verify_result *res);
+
+/* Retention, one small step (writer handle, between batches): delete the
+ * event and capture rows of the oldest batches whose events are all older
+ * than raw_before_ns (0: keep), at most about max_rows, or else up to
+ * max_rows dns_minute rows of minutes before rollup_before_minute (Unix
+ * seconds, 0: keep), in one transaction with a chain record that says
+ * what went (docs/evidence.md, "Retention"). Rows of a kept batch stored
+ * among old ones (late rows) are kept. *more: call again soon. 0 or
+ * SINKD_ESTORE (rolled back, logged). */
+int store_prune_step(struct store *st, uint64_t raw_before_ns, int64_t rollup_before_minute,
+		     size_t max_rows, bool *more);
 
 /* `sinkd verify [--store P | -c FILE] [--pubkey F] [--since T]`: exit 0
  * (everything matches), 1 (a mismatch, or a store error), 2 (usage). */

@@ -146,6 +146,7 @@ struct store {
 		atomic_uint_least64_t event_rows, agg_upserts;
 		atomic_uint_least64_t bodies_new, bodies_seen;
 		atomic_uint_least64_t cache_hits, cache_misses;
+		atomic_uint_least64_t retention_steps, retention_rows;
 	} stat;
 };
 

@@ -385,6 +385,54 @@ static void test_rollback_keeps_chain(void **state)
 	assert_int_equal(r.manifests, 2);
 }
 
+/* Retention deletes the rows of batches 1 and 2 (all older than the
+ * cutoff) but keeps batch 3's late row, which sits in batch 1's range;
+ * then the DNS minutes before MIN0 + 60. Verify passes after each step,
+ * and still finds an edit in a kept batch. */
+static void test_retention(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st;
+	struct store_verify_result r;
+	bool more = true;
+	build(fx, false);
+	long long rows = sql_int(fx->tmp.db, "SELECT COUNT(*) FROM events");
+	assert_int_equal(store_open(&st, fx->tmp.db, false), 0);
+	assert_int_equal(store_prune_step(st, T0_NS + 50 * SEC_NS, 0, 5000, &more), 0);
+	assert_true(more);
+	assert_int_equal(store_prune_step(st, T0_NS + 50 * SEC_NS, 0, 5000, &more), 0);
+	assert_false(more); /* batch 3 has events after the cutoff */
+	struct store_stats ss;
+	store_stats(st, &ss);
+	assert_int_equal(ss.retention_steps, 1);
+	store_close(st);
+	/* Batch 1: 4 rows, batch 2: 3 rows, minus none kept of theirs. */
+	assert_int_equal(sql_int(fx->tmp.db, "SELECT COUNT(*) FROM events"), rows - 7);
+	assert_int_equal(
+	    sql_int(fx->tmp.db, "SELECT COUNT(*) FROM capture WHERE target = '/late.png'"), 1);
+	assert_int_equal(sql_int(fx->tmp.db, "SELECT pruned_seq FROM chain WHERE kind = 2"), 2);
+	assert_int_equal(verify(fx, NULL, &r), 0);
+	assert_int_equal(r.content_checked, 2);
+	assert_int_equal(r.pruned_seq, 2);
+
+	assert_int_equal(store_open(&st, fx->tmp.db, false), 0);
+	assert_int_equal(store_prune_step(st, T0_NS + 50 * SEC_NS, MIN0 + 60, 5000, &more), 0);
+	store_close(st);
+	assert_int_equal(sql_int(fx->tmp.db, "SELECT COUNT(*) FROM dns_minute"), 1);
+	assert_int_equal(verify(fx, NULL, &r), 0);
+	assert_int_equal(r.dns_minutes, 1);
+	assert_int_equal(r.prunes, 2);
+
+	/* New batches after pruning chain on. */
+	assert_int_equal(store_open(&st, fx->tmp.db, false), 0);
+	struct sinkd_event e = http(fx, T0_NS + 100 * SEC_NS, "www.alpha.com", "/n.png", "a=n");
+	assert_int_equal(store_write_aggs(st, NULL, 0, &e, 1), 0);
+	store_close(st);
+	assert_int_equal(verify(fx, NULL, NULL), 0);
+	exec(fx, "UPDATE capture SET target = '/x.png' WHERE target = '/late.png'");
+	assert_int_equal(verify(fx, NULL, NULL), 3);
+}
+
 /* A signing key others can read is refused, with the fix in the message. */
 static void test_key_mode_refused(void **state)
 {
@@ -417,6 +465,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_manifests_by_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rollback_keeps_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_key_mode_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
