@@ -13,7 +13,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(notdir $(basename $(wildcard fuzz/fuzz_*.c)))
 
-.PHONY: all deps build build-asan build-fuzz fuzz fuzz-smoke run test test-asan bench-dns bench-http bench-store bench-domains bench-classify format clean
+.PHONY: all deps build build-asan build-fuzz fuzz fuzz-smoke run test test-asan bench-dns bench-http bench-store bench-domains bench-classify bench-admin format clean
 
 all: build
 
@@ -87,6 +87,9 @@ bench-domains: build
 
 bench-classify: build
 	@taskset -c $$(($$(nproc) - 1)) ./$(BUILD)/bench_classify
+
+bench-admin: build
+	@/usr/bin/python3 bench/admin/bench_admin.py --sinkd $(BUILD)/sinkd
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

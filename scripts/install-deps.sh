@@ -7,9 +7,10 @@ set -euo pipefail
 build_pkgs=(build-essential cmake ninja-build pkg-config libhttp-parser-dev
   libknot-dev libinih-dev liburcu-dev libsqlite3-dev libidn2-dev libssl-dev libc-ares-dev
   libpcre2-dev libexpat1-dev zlib1g-dev libbz2-dev libjansson-dev libmaxminddb-dev
-  libcurl4-openssl-dev libseccomp-dev libsystemd-dev libmicrohttpd-dev)
+  libcurl4-openssl-dev libseccomp-dev libsystemd-dev libmicrohttpd-dev libgnutls28-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 python3-pytest dnsutils knot-dnsutils sqlite3 iproute2
-  nsd unbound chromium clickhouse-server clickhouse-client)
+  nsd unbound chromium clickhouse-server clickhouse-client python3-jsonschema
+  python3-prometheus-client python3-yaml)
 bench_pkgs=(nsd knot knot-module-dnstap dnsperf wrk nginx-light)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")

@@ -35,13 +35,15 @@ struct capture_stats {
 	atomic_uint_least64_t proxy_accepted;	/* PROXY headers applied */
 	atomic_uint_least64_t proxy_bad;	/* missing or malformed where required */
 	atomic_uint_least64_t proxy_untrusted;	/* header from an untrusted peer */
+	atomic_uint_least64_t tls_handshakes;	/* TLS handshakes completed */
+	atomic_uint_least64_t tls_handshake_failures;	/* ClientHello seen, no handshake */
 };
 
 struct capture_totals {
 	uint64_t accepted, closed, requests, replies, not_http, bad_request, header_too_large,
 		body_truncated, evicted_idle, evicted_slow, per_source_refused, request_timeouts,
 		idle_timeouts, events_dropped, send_errors, proxy_accepted, proxy_bad,
-		proxy_untrusted;
+		proxy_untrusted, tls_handshakes, tls_handshake_failures;
 };
 
 struct capture;

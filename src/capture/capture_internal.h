@@ -43,6 +43,8 @@ struct cap_conn {
 	uint64_t last_ms;		/* last activity */
 	uint64_t req_ms;		/* request in progress since */
 	struct http_conn_info info;
+	uint8_t peer_ip[16];		/* the address max_per_source counted (the
+					 * socket's, whatever a PROXY header says) */
 	struct http_stream http;
 	uint8_t *raw_buf;		/* MODE_RAW/TLS: lent buffer (event + sections) */
 	uint32_t raw_len;		/* MODE_RAW: bytes captured; MODE_TLS: payload used */

@@ -172,8 +172,11 @@ static void release(struct cap_worker *w, struct cap_conn *c)
 
 void cap_tls_finish(struct cap_worker *w, struct cap_conn *c, bool timeout)
 {
-	if (c->raw_buf != NULL)
+	if (c->raw_buf != NULL) {
+		atomic_fetch_add_explicit(&w->stats.tls_handshake_failures, 1,
+					  memory_order_relaxed);
 		record(w, c, EVF_HANDSHAKE_FAILED | (timeout ? EVF_TIMEOUT : 0));
+	}
 	release(w, c);
 }
 
@@ -231,6 +234,7 @@ void cap_tls_io(struct cap_worker *w, struct cap_conn *c, uint32_t events)
 	int ret = c->ssl != NULL ? SSL_do_handshake(c->ssl) : -1;
 	if (ret == 1) {
 		/* Done: record the TLS fields, carry on as HTTP inside TLS. */
+		atomic_fetch_add_explicit(&w->stats.tls_handshakes, 1, memory_order_relaxed);
 		record(w, c, 0);
 		release(w, c);
 		c->mode = MODE_HTTP;

@@ -9,6 +9,8 @@
 #include "pipeline/pipeline.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +153,7 @@ void cap_conn_close(struct cap_worker *w, struct cap_conn *c)
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 	}
-	source_release(w, c->info.src.ip);
+	source_release(w, c->peer_ip);
 	close(c->fd);
 	c->fd = -1;
 	c->in_use = false;
@@ -224,6 +226,11 @@ static void accept_all(struct cap_worker *w, struct cap_listener *l)
 		c->w = w;
 		c->in_use = true;
 		c->info.src = src;
+		memcpy(c->peer_ip, src.ip, sizeof(c->peer_ip));
+		/* A TLS 1.3 reply follows the session ticket in a second write:
+		 * with Nagle it waited for the client's delayed ACK (40 ms). */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		struct sockaddr_storage local;
 		socklen_t llen = sizeof(local);
 		if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0)
@@ -598,6 +605,7 @@ void capture_totals(const struct capture *c, struct capture_totals *out)
 		SUM(bad_request); SUM(header_too_large); SUM(body_truncated); SUM(evicted_idle);
 		SUM(evicted_slow); SUM(per_source_refused); SUM(request_timeouts);
 		SUM(idle_timeouts); SUM(events_dropped); SUM(send_errors); SUM(proxy_accepted);
-		SUM(proxy_bad); SUM(proxy_untrusted);
+		SUM(proxy_bad); SUM(proxy_untrusted); SUM(tls_handshakes);
+		SUM(tls_handshake_failures);
 	}
 }

@@ -68,6 +68,20 @@ void cluster_metrics(struct cluster *c, FILE *out);
 int cluster_cli(int argc, char **argv);
 int cluster_report_nodes(int argc, char **argv);
 
+/* Events back from ClickHouse for the reports' raw path, oldest first,
+ * grouped per hour and per distinct (kind, transport, flags, source, zone,
+ * family, bot id, message type, country, ASN) with their event count;
+ * rows shipped twice count once. Sets ts_ns (the group's first event),
+ * kind, transport, flags, src.ip, zone, family, bot_id, msg_type, country,
+ * asn. source: clickhouse://HOST[:PORT][/DB]. Non-zero from cb stops the
+ * scan and is returned; else 0, SINKD_EINVAL (bad source), SINKD_EIO or
+ * SINKD_EPARSE, with a message in err. The callback type is the store's
+ * raw-scan callback (store_raw_cb). */
+typedef int (*cluster_event_cb)(const struct sinkd_event *ev, uint64_t count, bool aggregate,
+				void *ctx);
+int cluster_raw_scan(const char *source, const struct sinkd_config *cfg, uint64_t since_ns,
+		     uint64_t until_ns, cluster_event_cb cb, void *ctx, char *err, size_t errlen);
+
 /* The node identity events are shipped under: [cluster] node, or the host
  * name. */
 void cluster_node_name(const struct sinkd_config *cfg, char *buf, size_t len);

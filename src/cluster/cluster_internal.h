@@ -40,6 +40,18 @@ int ch_request(const struct ch_server *s, const char *query, const void *body, s
 	       bool gzip, const char *settings, struct ch_response *r);
 void ch_response_free(struct ch_response *r);
 
+/* The same for a big answer: the body goes to fn (curl's write callback
+ * contract: return the bytes taken; fewer aborts the transfer) instead of
+ * r->body. A transfer aborted by fn returns SINKD_EIO too. */
+typedef size_t (*ch_write_fn)(char *ptr, size_t size, size_t nmemb, void *arg);
+int ch_stream(const struct ch_server *s, const char *query, const char *settings, ch_write_fn fn,
+	      void *arg, struct ch_response *r);
+
+/* Parse clickhouse://HOST[:PORT][/DB] into s (credentials and timeout from
+ * cfg). 0 or SINKD_EINVAL (message in err). */
+int ch_server_from_url(struct ch_server *s, const char *url, const struct sinkd_config *cfg,
+		       char *err, size_t errlen);
+
 /* Spool file name: <seq:016>-<events>-<oldest ts_ns>.tsv.gz */
 #define CLUSTER_SPOOL_SUFFIX ".tsv.gz"
 

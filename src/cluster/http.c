@@ -51,8 +51,9 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-int ch_request(const struct ch_server *s, const char *query, const void *body, size_t len,
-	       bool gzip, const char *settings, struct ch_response *r)
+static int perform(const struct ch_server *s, const char *query, const void *body, size_t len,
+		   bool gzip, const char *settings, ch_write_fn write_fn, void *write_arg,
+		   struct ch_response *r)
 {
 	memset(r, 0, sizeof(*r));
 	CURL *h = curl_easy_init();
@@ -86,8 +87,8 @@ int ch_request(const struct ch_server *s, const char *query, const void *body, s
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)(s->timeout_ms < 3000 ? s->timeout_ms : 3000));
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_fn ? write_fn : on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, write_fn ? write_arg : r);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (body == NULL) {
 		curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -127,9 +128,57 @@ out:
 	return ret;
 }
 
+int ch_request(const struct ch_server *s, const char *query, const void *body, size_t len,
+	       bool gzip, const char *settings, struct ch_response *r)
+{
+	return perform(s, query, body, len, gzip, settings, NULL, NULL, r);
+}
+
+int ch_stream(const struct ch_server *s, const char *query, const char *settings, ch_write_fn fn,
+	      void *arg, struct ch_response *r)
+{
+	return perform(s, query, NULL, 0, false, settings, fn, arg, r);
+}
+
 void ch_response_free(struct ch_response *r)
 {
 	free(r->body);
 	r->body = NULL;
 	r->len = 0;
+}
+
+int ch_server_from_url(struct ch_server *s, const char *url, const struct sinkd_config *cfg,
+		       char *err, size_t errlen)
+{
+	const char *p = url;
+	if (strncmp(p, "clickhouse://", 13) != 0) {
+		snprintf(err, errlen, "expected clickhouse://HOST:PORT/DB");
+		return SINKD_EINVAL;
+	}
+	p += 13;
+	const char *slash = strchr(p, '/');
+	size_t hostlen = slash ? (size_t)(slash - p) : strlen(p);
+	if (hostlen == 0 || hostlen > 100 || memchr(p, '@', hostlen) != NULL) {
+		snprintf(err, errlen,
+			 "expected clickhouse://HOST:PORT/DB (no host, or credentials "
+			 "in the URL: set [cluster] user and password)");
+		return SINKD_EINVAL;
+	}
+	const char *db = slash && slash[1] ? slash + 1 : cfg->cluster_database;
+	if (strlen(db) >= sizeof(s->database) ||
+	    strspn(db, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(db)) {
+		snprintf(err, errlen, "database '%s' is not a plain identifier ([a-z0-9_])", db);
+		return SINKD_EINVAL;
+	}
+	memset(s, 0, sizeof(*s));
+	bool has_port = p[0] == '[' ? memchr(p, ']', hostlen) != NULL &&
+					  ((const char *)memchr(p, ']', hostlen))[1] == ':'
+				    : memchr(p, ':', hostlen) != NULL;
+	snprintf(s->url, sizeof(s->url), has_port ? "http://%.*s/" : "http://%.*s:8123/",
+		 (int)hostlen, p);
+	snprintf(s->database, sizeof(s->database), "%s", db);
+	snprintf(s->user, sizeof(s->user), "%s", cfg->cluster_user);
+	snprintf(s->password, sizeof(s->password), "%s", cfg->cluster_password);
+	s->timeout_ms = cfg->cluster_timeout_ms;
+	return 0;
 }

@@ -12,6 +12,12 @@
 #include <string.h>
 #include <strings.h>
 
+#ifndef SINKD_WEB_DIR
+#define SINKD_WEB_DIR "/usr/share/sinkd/web"
+#endif
+#ifndef SINKD_THIRD_PARTY_DIR
+#define SINKD_THIRD_PARTY_DIR "/usr/share/sinkd/third_party"
+#endif
 #ifndef SINKD_DATA_DIR
 #define SINKD_DATA_DIR "/usr/share/sinkd"
 #endif
@@ -22,6 +28,7 @@
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
 	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_DECODE, SEC_RULES,
+	SEC_ENRICH, SEC_STATS, SEC_ADMIN,
 	SEC_EVIDENCE, SEC_RETENTION, SEC_PRIVACY, /* evidence branch */
 	SEC_COUNT
 };
@@ -33,7 +40,8 @@ enum section {
 static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
 						     "capture", "http", "tls", "catchall", "monitor",
-						     "proxy", "cluster", "decode", "rules",
+						     "proxy", "cluster", "decode", "rules", "enrich", "stats",
+						     "admin",
 						     "evidence", "retention", "privacy"};
 
 enum key_type {
@@ -54,6 +62,7 @@ enum key_type {
 
 #define K_NONEMPTY 1
 #define K_APPEND 2 /* text comma list: a repeated key appends to it */
+#define K_SECRET 4 /* never shown by config dump */
 
 struct key {
 	int sec;
@@ -85,6 +94,7 @@ static const struct key keys[] = {
 	TXT(SEC_SERVER, T_STR, "group", group, 0),
 	TXT(SEC_SERVER, T_STR, "chroot", chroot_dir, 0),
 	TXT(SEC_SERVER, T_BOOL, "seccomp", seccomp, 0),
+	TXT(SEC_SERVER, T_STR, "log_file", log_file, 0),
 
 	LIST(SEC_DNS, T_LISTEN, "listen", dns_listen, n_dns_listen),
 	TXT(SEC_DNS, T_BOOL, "tcp", dns_tcp, 0),
@@ -119,6 +129,7 @@ static const struct key keys[] = {
 	TXT(SEC_STORE, T_STR, "path", store_path, K_NONEMPTY),
 	NUM(SEC_STORE, "commit_interval_ms", store_commit_interval_ms, 1, 3600000),
 	NUM(SEC_STORE, "batch_max", store_batch_max, 1, 1000000),
+	TXT(SEC_STORE, T_STR, "jsonl", store_jsonl, 0),
 
 	NUM(SEC_PIPELINE, "queue_size", queue_size, 16, 1048576),
 	NUM(SEC_PIPELINE, "dns_aggregate_max", dns_aggregate_max, 1024, 16777216),
@@ -193,6 +204,27 @@ static const struct key keys[] = {
 	NUM(SEC_RETENTION, "rollup_days", retention_rollup_days, 0, 36500),
 
 	TXT(SEC_PRIVACY, T_STR, "key", privacy_key, 0),
+	TXT(SEC_ENRICH, T_STR, "country_db", enrich_country_db, 0),
+	TXT(SEC_ENRICH, T_STR, "country_path", enrich_country_path, K_NONEMPTY),
+	TXT(SEC_ENRICH, T_STR, "asn_db", enrich_asn_db, 0),
+	TXT(SEC_ENRICH, T_STR, "asn_path", enrich_asn_path, K_NONEMPTY),
+	TXT(SEC_ENRICH, T_STR, "asn_org_path", enrich_asn_org_path, 0),
+	TXT(SEC_ENRICH, T_STR, "asn_csv", enrich_asn_csv, 0),
+	NUM(SEC_ENRICH, "cache_size", enrich_cache_size, 0, 16777216),
+
+	NUM(SEC_STATS, "rollup_cells", stats_rollup_cells, 64, 4194304),
+	NUM(SEC_STATS, "seen_filter_mb", stats_seen_filter_mb, 1, 4096),
+
+	TXT(SEC_ADMIN, T_STR, "listen", admin_listen, K_NONEMPTY),
+	TXT(SEC_ADMIN, T_STR, "token", admin_token, K_SECRET),
+	TXT(SEC_ADMIN, T_STR, "token_file", admin_token_file, 0),
+	TXT(SEC_ADMIN, T_STR, "cert_file", admin_cert_file, 0),
+	TXT(SEC_ADMIN, T_STR, "key_file", admin_key_file, 0),
+	TXT(SEC_ADMIN, T_STR, "client_ca_file", admin_client_ca_file, 0),
+	TXT(SEC_ADMIN, T_STR, "dashboard_dir", admin_dashboard_dir, K_NONEMPTY),
+	TXT(SEC_ADMIN, T_STR, "third_party_dir", admin_third_party_dir, K_NONEMPTY),
+	NUM(SEC_ADMIN, "max_connections", admin_max_connections, 1, 1024),
+	NUM(SEC_ADMIN, "health_queue_percent", admin_health_queue_percent, 1, 100),
 };
 /* clang-format on */
 
@@ -323,6 +355,21 @@ void config_defaults(struct sinkd_config *cfg)
 	cfg->n_catchall_udp = 1;
 	cfg->catchall_first_bytes = 4096;
 	cfg->catchall_timeout_ms = 5000;
+	SET_STR(cfg->admin_listen, "127.0.0.1:8090");
+	SET_STR(cfg->admin_dashboard_dir, SINKD_WEB_DIR "/dashboard");
+	SET_STR(cfg->admin_third_party_dir, SINKD_THIRD_PARTY_DIR);
+	cfg->admin_max_connections = 32;
+	cfg->admin_health_queue_percent = 90;
+	SET_STR(cfg->enrich_country_db, SINKD_THIRD_PARTY_DIR
+		"/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb");
+	SET_STR(cfg->enrich_country_path, "country_code");
+	SET_STR(cfg->enrich_asn_path, "autonomous_system_number");
+	SET_STR(cfg->enrich_asn_org_path, "autonomous_system_organization");
+	SET_STR(cfg->enrich_asn_csv, SINKD_THIRD_PARTY_DIR "/@ip-location-db/asn/asn-ipv4-num.csv,"
+		SINKD_THIRD_PARTY_DIR "/@ip-location-db/asn/asn-ipv6-num.csv");
+	cfg->enrich_cache_size = 65536;
+	cfg->stats_rollup_cells = 16384;
+	cfg->stats_seen_filter_mb = 8;
 	SET_STR(cfg->cluster_name, "sinkd");
 	SET_STR(cfg->cluster_database, "sinkd");
 	SET_STR(cfg->cluster_user, "default");
@@ -931,10 +978,54 @@ static unsigned key_line(const struct parse_ctx *c, const char *name)
 	return 0;
 }
 
+/* Line where the key `name` of section sec was set, 0 if not. */
+static unsigned sec_key_line(const struct parse_ctx *c, int sec, const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (keys[i].sec == sec && strcmp(keys[i].name, name) == 0)
+			return c->set_line[i];
+	}
+	return 0;
+}
+
+/* [admin]: a parseable address, TLS files in pairs, and never an open
+ * endpoint on a non-loopback address. */
+static void validate_admin(struct parse_ctx *c)
+{
+	const struct sinkd_config *cfg = c->cfg;
+	unsigned line = sec_key_line(c, SEC_ADMIN, "listen");
+	if (strcmp(cfg->admin_listen, "off") == 0)
+		return;
+	struct config_sockaddr sa;
+	if (config_parse_sockaddr(cfg->admin_listen, &sa) != 0) {
+		perr(c, line, "[admin] listen: '%s' is not address:port or off",
+		     cfg->admin_listen);
+		return;
+	}
+	if ((cfg->admin_cert_file[0] == '\0') != (cfg->admin_key_file[0] == '\0'))
+		perr(c, sec_key_line(c, SEC_ADMIN, "cert_file"),
+		     "[admin] cert_file and key_file go together: set both, or neither");
+	if (cfg->admin_client_ca_file[0] != '\0' && cfg->admin_cert_file[0] == '\0')
+		perr(c, sec_key_line(c, SEC_ADMIN, "client_ca_file"),
+		     "[admin] client_ca_file needs cert_file and key_file (client certificates "
+		     "need TLS)");
+	if (cfg->admin_token[0] != '\0' && cfg->admin_token_file[0] != '\0')
+		perr(c, sec_key_line(c, SEC_ADMIN, "token_file"),
+		     "[admin] token and token_file: set one of them");
+	bool guarded = cfg->admin_token[0] != '\0' || cfg->admin_token_file[0] != '\0' ||
+		       cfg->admin_client_ca_file[0] != '\0';
+	if (!config_sockaddr_is_loopback(&sa) && !guarded)
+		perr(c, line,
+		     "[admin] listen: %s is not a loopback address: set token, token_file or "
+		     "client_ca_file, or listen on 127.0.0.1",
+		     cfg->admin_listen);
+}
+
 /* Checks across keys, once every key parsed cleanly. */
 static void validate(struct parse_ctx *c)
 {
 	const struct sinkd_config *cfg = c->cfg;
+	validate_admin(c);
 	if (cfg->n_dns_listen == 0)
 		perr(c, key_line(c, "listen"), "[dns] listen: at least one address is needed");
 	if (cfg->n_sinkhole == 0)
@@ -1008,6 +1099,8 @@ static void dump_key(const struct sinkd_config *cfg, const struct key *k, FILE *
 			memcpy(&u, field, sizeof(u));
 		}
 		fprintf(out, "%s = %" PRIu32 "\n", k->name, u);
+	} else if ((k->flags & K_SECRET) && field[0] != '\0') {
+		fprintf(out, "# %s is set (not shown)\n", k->name);
 	} else if (k->type == T_BOOL) {
 		bool b;
 		memcpy(&b, field, sizeof(b));

@@ -65,6 +65,7 @@ struct sinkd_config {
 	char group[64];			/* drop to this group ("" = the user's) */
 	char chroot_dir[CONFIG_PATH_MAX];	/* chroot here after start-up ("" = don't) */
 	bool seccomp;			/* system-call allowlist after start-up */
+	char log_file[CONFIG_PATH_MAX];	/* log here instead of stderr; SIGUSR1 reopens */
 
 	/* [dns] */
 	struct config_sockaddr dns_listen[CONFIG_MAX_LISTEN];
@@ -104,6 +105,8 @@ struct sinkd_config {
 	char store_path[CONFIG_PATH_MAX];	/* SQLite file (default ./sinkd.db) */
 	unsigned store_commit_interval_ms;	/* default 1000 */
 	unsigned store_batch_max;		/* events per transaction (default 10000) */
+	char store_jsonl[CONFIG_PATH_MAX];	/* JSON lines of every stored event row
+						 * ("" = none); SIGUSR1 reopens */
 
 	/* [pipeline] */
 	unsigned queue_size;		/* per-worker ring capacity (default 65536) */
@@ -174,6 +177,31 @@ struct sinkd_config {
 						     * JSON on stdin ("" = none) */
 	char monitor_metrics_file[CONFIG_PATH_MAX]; /* Prometheus text file ("" = none) */
 
+	/* [enrich] country and ASN of every source (docs/enrich.md) */
+	char enrich_country_db[CONFIG_PATH_MAX];	/* MaxMind DB ("" = none) */
+	char enrich_country_path[128];	/* "country_code" or "country.iso_code" */
+	char enrich_asn_db[CONFIG_PATH_MAX];	/* MaxMind DB ("" = use asn_csv) */
+	char enrich_asn_path[128];	/* "autonomous_system_number" */
+	char enrich_asn_org_path[128];	/* "autonomous_system_organization" */
+	char enrich_asn_csv[2 * CONFIG_PATH_MAX];	/* comma list of start,end,asn,org files */
+	unsigned enrich_cache_size;	/* lookup cache entries (0 = no cache) */
+
+	/* [stats] live rollups (docs/population.md) */
+	unsigned stats_rollup_cells;	/* rollup cells held between hand-overs */
+	unsigned stats_seen_filter_mb;	/* "seen before" Bloom filter size */
+
+	/* [admin] (docs/api.md, docs/operations.md) */
+	char admin_listen[64];			/* address:port or "off" (127.0.0.1:8090) */
+	char admin_token[256];			/* bearer token ("" = none) */
+	char admin_token_file[CONFIG_PATH_MAX];	/* file holding the token */
+	char admin_cert_file[CONFIG_PATH_MAX];	/* TLS for the admin endpoint */
+	char admin_key_file[CONFIG_PATH_MAX];
+	char admin_client_ca_file[CONFIG_PATH_MAX]; /* require client certificates
+						 * signed by this CA */
+	char admin_dashboard_dir[CONFIG_PATH_MAX];  /* index.html, dashboard.js, ... */
+	char admin_third_party_dir[CONFIG_PATH_MAX]; /* npm packages (uPlot) */
+	unsigned admin_max_connections;		/* concurrent connections (default 32) */
+	unsigned admin_health_queue_percent;	/* not ready above this ring fill */
 	/* [cluster] (docs/scale-out.md): ship events to ClickHouse */
 	bool cluster_enabled;		/* default no */
 	char cluster_node[64];		/* node identity ("" = the host name) */
@@ -226,6 +254,9 @@ void config_dump(const struct sinkd_config *cfg, FILE *out);
 
 /* Parse "1.2.3.4:53", "[::1]:53" (port required). 0 or SINKD_EINVAL. */
 int config_parse_sockaddr(const char *text, struct config_sockaddr *out);
+
+/* True when the address is 127.0.0.0/8 or ::1 (or IPv4-mapped loopback). */
+bool config_sockaddr_is_loopback(const struct config_sockaddr *sa);
 
 /* Parse "addr:port" or "addr:first-last" (first <= last). 0 or SINKD_EINVAL. */
 int config_parse_port_range(const char *text, struct config_port_range *out);

@@ -190,3 +190,18 @@ int config_parse_cidr(const char *text, struct config_cidr *out)
 	strcpy(out->text, text);
 	return 0;
 }
+
+bool config_sockaddr_is_loopback(const struct config_sockaddr *sa)
+{
+	if (sa->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&sa->ss;
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->ss.ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)&sa->ss)->sin6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(a))
+			return true;
+		return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+	}
+	return false;
+}

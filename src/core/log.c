@@ -1,6 +1,7 @@
 #include "core/log.h"
 #include "core/error.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -55,4 +56,33 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	line[n++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, (size_t)n);
 	(void)w;
+}
+
+static char g_log_path[1024];
+
+/* The log file replaces stderr (dup2), so messages of libraries writing
+ * to stderr land there too. */
+int log_open_file(const char *path)
+{
+	if (strlen(path) >= sizeof(g_log_path))
+		return SINKD_EINVAL;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return SINKD_EIO;
+	if (dup2(fd, STDERR_FILENO) < 0) {
+		close(fd);
+		return SINKD_EIO;
+	}
+	close(fd);
+	snprintf(g_log_path, sizeof(g_log_path), "%s", path);
+	return 0;
+}
+
+int log_reopen(void)
+{
+	if (g_log_path[0] == '\0')
+		return 0;
+	char path[sizeof(g_log_path)];
+	snprintf(path, sizeof(path), "%s", g_log_path);
+	return log_open_file(path);
 }

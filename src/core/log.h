@@ -11,6 +11,13 @@ void log_set_level(enum log_level level);
 int log_level_parse(const char *s, enum log_level *out);
 const char *log_level_name(enum log_level level);
 
+/* Log to path (appended, created 0640) instead of stderr: the file takes
+ * stderr's place. 0, SINKD_EINVAL (path too long) or SINKD_EIO (errno). */
+int log_open_file(const char *path);
+/* Open the log file's path again (after logrotate moved it): SIGUSR1.
+ * 0 when logging to stderr; else as log_open_file. */
+int log_reopen(void);
+
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -5,7 +5,9 @@
 #include "core/error.h"
 #include "cluster/cluster.h"
 #include "core/log.h"
+#include "enrich/enrich.h"
 #include "pipeline/agg.h"
+#include "stats/stats.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -32,6 +34,7 @@ struct job {
 	uint64_t row_events;		/* events counted by the rows (non-DNS) */
 	struct agg *agg;		/* NULL: rows only */
 	struct shapes_batch *shapes;	/* shape deltas (NULL: none), same transaction */
+	struct stats_batch *stats;	/* rollup cells (NULL: none), same transaction */
 };
 
 struct pipeline {
@@ -49,6 +52,8 @@ struct pipeline {
 	uint64_t pending_since_ns;	/* monotonic time of the oldest pending item */
 	struct sinkd_event scratch;	/* an expanded compact DNS record */
 	struct shapes *shapes;		/* protocol discovery (classify/shapes.h) */
+	struct enrich *enrich;		/* country, ASN (NULL: no enrichment) */
+	struct stats_hook *stats;	/* hourly rollups */
 	bool pending;
 
 	/* Spares: the buffers not being filled and not being written. */
@@ -69,6 +74,8 @@ struct pipeline {
 
 	atomic_uint_least64_t events_in, events_stored, events_store_failed, batches;
 	atomic_uint_least64_t last_batch_us, agg_rows_written, writer_waits;
+	atomic_uint_least64_t batch_us_total;
+	atomic_uint_least64_t stored_kind[EVENT_RAW + 1];	/* rows committed, by kind */
 	atomic_uint_least64_t shapes_n, shapes_evicted, shapes_dropped, shapes_zones_dropped;
 	/* Store faults (docs/evidence.md, "Disk full"). */
 	atomic_uint_least64_t dropped[STORE_FAULT_OTHER + 1], store_retries;
@@ -126,6 +133,12 @@ int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_
 		p->rings[i] = vring_new(opt->ring_size * (sizeof(struct sinkd_event) + 8));
 		if (p->rings[i] == NULL)
 			goto fail;
+	}
+	int ret = SINKD_ENOMEM;
+	if ((opt->cfg != NULL && (ret = enrich_open(&p->enrich, opt->cfg)) != 0) ||
+	    (ret = stats_hook_new(&p->stats, opt->cfg, st)) != 0) {
+		pipeline_free(p);
+		return ret;
 	}
 	*out = p;
 	return 0;
@@ -301,10 +314,14 @@ static void write_job(struct pipeline *p, struct job *job)
 		size_t k = n_aggs - off < slice ? n_aggs - off : slice;
 		bool first = off == 0;
 		uint64_t events = agg_events(aggs + off, k) + (first ? job->row_events : 0);
-		struct store_batch_hook hook = {shapes_batch_write, job->shapes};
+		struct store_batch_hook hooks[2];
+		size_t n_hooks = 0;
+		if (first && job->shapes != NULL)
+			hooks[n_hooks++] = (struct store_batch_hook){shapes_batch_write, job->shapes};
+		if (first && job->stats != NULL)
+			hooks[n_hooks++] = (struct store_batch_hook){stats_batch_write, job->stats};
 		int ret = store_write_batch(p->store, aggs + off, k, first ? job->rows : NULL,
-					    first ? job->n_rows : 0, &hook,
-					    first && job->shapes != NULL ? 1 : 0);
+					    first ? job->n_rows : 0, hooks, n_hooks);
 		if (ret == 0 && first && job->n_rows > 0 && p->opt.cluster != NULL) {
 			size_t n_ids;
 			const int64_t *ids = store_batch_ids(p->store, &n_ids);
@@ -316,6 +333,11 @@ static void write_job(struct pipeline *p, struct job *job)
 		}
 		if (ret == 0) {
 			stored += events;
+			if (first && job->n_rows > 0)
+				store_jsonl_write(p->opt.jsonl, job->rows, job->n_rows);
+			for (size_t i = 0; first && i < job->n_rows; i++)
+				if (job->rows[i].kind <= EVENT_RAW)
+					atomic_fetch_add(&p->stored_kind[job->rows[i].kind], 1);
 			atomic_fetch_add(&p->agg_rows_written, k);
 			atomic_fetch_add(&p->batches, 1);
 		} else {
@@ -331,12 +353,15 @@ static void write_job(struct pipeline *p, struct job *job)
 		log_info("store: writable again: recording resumed");
 	}
 	atomic_store(&p->last_batch_us, (mono_ns() - t0) / 1000);
+	atomic_fetch_add(&p->batch_us_total, (mono_ns() - t0) / 1000);
 	atomic_fetch_add(&p->events_stored, stored);
 	atomic_fetch_add(&p->events_store_failed, failed);
 	if (job->agg != NULL)
 		agg_reset(job->agg);
 	shapes_batch_free(job->shapes);
 	job->shapes = NULL;
+	if (job->stats != NULL)
+		stats_batch_done(job->stats);
 }
 
 /* Recording runs at a lower priority than answering: on a shared core the
@@ -448,7 +473,9 @@ static void drop_pending(struct pipeline *p)
  * waiting for it to finish the previous job first. */
 static void hand_over(struct pipeline *p, bool with_agg)
 {
-	if (p->n_rows == 0 && (!with_agg || agg_count(p->agg) == 0))
+	bool final = atomic_load(&p->stop);
+	if (p->n_rows == 0 && (!with_agg || agg_count(p->agg) == 0) &&
+	    !stats_hook_pending(p->stats) && !final)
 		return;
 	struct shapes_batch *sb = shapes_take(p->shapes);
 	struct shapes_stats ss;
@@ -472,7 +499,7 @@ static void hand_over(struct pipeline *p, bool with_agg)
 		pthread_cond_wait(&p->cond, &p->lock);
 	p->job = (struct job){.rows = p->rows, .n_rows = p->n_rows, .row_events = p->row_events,
 			      .payload = p->payload, .agg = with_agg ? p->agg : NULL,
-			      .shapes = sb};
+			      .shapes = sb, .stats = stats_hook_detach(p->stats, final)};
 	p->rows = p->spare_rows;
 	p->spare_rows = NULL;
 	p->payload = p->spare_payload;
@@ -499,8 +526,10 @@ static void mark_pending(struct pipeline *p)
 	}
 }
 
-static void take(struct pipeline *p, const struct sinkd_event *ev)
+static void take(struct pipeline *p, struct sinkd_event *ev)
 {
+	const char *asn_org = enrich_event(p->enrich, ev);
+	const struct sinkd_event *counted = ev; /* the classified copy when there is one */
 	bool dns = ev->kind == EVENT_DNS;
 	bool as_row = !dns || p->opt.every_query;
 	if (dns) {
@@ -525,11 +554,16 @@ static void take(struct pipeline *p, const struct sinkd_event *ev)
 		}
 		if (p->opt.classify != NULL)
 			classify_event(p->opt.classify, row); /* rules, then the rule's decoder */
+		counted = row; /* read-only from here: safe even once handed over */
 		if (!dns)
 			p->row_events++;
 		shapes_observe(p->shapes, row); /* traffic no rule claimed */
 		if (p->n_rows == p->opt.batch_max)
 			hand_over(p, agg_count(p->agg) <= p->opt.dns_flush_max);
+	}
+	if (stats_hook_add(p->stats, counted, asn_org) == SINKD_EFULL) {
+		hand_over(p, agg_count(p->agg) <= p->opt.dns_flush_max);
+		stats_hook_add(p->stats, counted, asn_org); /* empty table: fits */
 	}
 	mark_pending(p);
 }
@@ -644,6 +678,8 @@ void pipeline_free(struct pipeline *p)
 	agg_free(p->agg);
 	agg_free(p->spare_agg);
 	shapes_free(p->shapes);
+	enrich_close(p->enrich);
+	stats_hook_free(p->stats);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	free(p);
@@ -668,4 +704,21 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 	out->dropped_store_error = atomic_load(&mp->dropped[STORE_FAULT_OTHER]);
 	out->store_retries = atomic_load(&mp->store_retries);
 	out->store_ok = atomic_load(&mp->store_ok);
+	out->batch_us_total = atomic_load(&mp->batch_us_total);
+	out->stored_http = atomic_load(&mp->stored_kind[EVENT_HTTP]);
+	out->stored_tls = atomic_load(&mp->stored_kind[EVENT_TLS]);
+	out->stored_raw = atomic_load(&mp->stored_kind[EVENT_RAW]);
+}
+
+void pipeline_queue(const struct pipeline *p, struct pipeline_queue *out)
+{
+	*out = (struct pipeline_queue){.rings = p->opt.n_rings};
+	for (unsigned i = 0; i < p->opt.n_rings; i++) {
+		size_t used = vring_used(p->rings[i]), cap = vring_capacity(p->rings[i]);
+		out->used_bytes += used;
+		out->capacity_bytes += cap;
+		double fill = cap > 0 ? (double)used / (double)cap : 0;
+		if (fill > out->max_fill)
+			out->max_fill = fill;
+	}
 }

@@ -32,8 +32,10 @@
 #include "core/vring.h"
 
 struct store;
+struct store_jsonl;
 struct pipeline;
 struct classify;
+struct sinkd_config;
 
 struct pipeline_options {
 	unsigned n_rings;		/* one per producer thread */
@@ -46,10 +48,14 @@ struct pipeline_options {
 	size_t dns_flush_max;		/* see above (0 = 50000) */
 	unsigned retention_raw_days;	/* [retention]: 0 = keep events forever */
 	unsigned retention_rollup_days;	/* 0 = keep DNS minutes forever */
+	const struct sinkd_config *cfg;	/* [enrich], [stats]; NULL: no enrichment,
+					 * default rollup sizes */
 	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
 	struct classify *classify;	/* label rows with the family rules
 					 * (borrowed; NULL = no classification) */
 	unsigned shapes_max;		/* protocol shapes kept (0 = 4096; docs/shapes.md) */
+	struct store_jsonl *jsonl;	/* committed rows also go here (NULL = no);
+					 * borrowed, written by the store writer */
 };
 
 struct pipeline_stats {
@@ -58,6 +64,8 @@ struct pipeline_stats {
 	uint64_t events_store_failed;	/* lost because a batch failed to commit */
 	uint64_t batches;		/* committed transactions */
 	uint64_t last_batch_us;		/* duration of the last commit */
+	uint64_t batch_us_total;	/* sum of every commit's duration */
+	uint64_t stored_http, stored_tls, stored_raw;	/* committed rows per kind */
 	uint64_t agg_rows_written;	/* DNS aggregate keys written */
 	uint64_t writer_waits;		/* hand-overs that waited for the writer */
 	/* Protocol discovery (docs/shapes.md): shapes in memory, evicted after
@@ -100,5 +108,14 @@ void pipeline_free(struct pipeline *p);
 
 /* Consistent-enough snapshot of the counters (atomics). */
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
+
+/* Fill of the worker rings now (approximate: read while producers write). */
+struct pipeline_queue {
+	unsigned rings;
+	uint64_t used_bytes, capacity_bytes;	/* all rings */
+	double max_fill;			/* fullest ring, 0..1 */
+};
+
+void pipeline_queue(const struct pipeline *p, struct pipeline_queue *out);
 
 #endif

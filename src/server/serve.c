@@ -7,6 +7,7 @@
  */
 #include "server/server.h"
 
+#include "admin/admin.h"
 #include "capture/capture.h"
 #include "classify/classify.h"
 #include "core/config.h"
@@ -20,12 +21,14 @@
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 
 struct serve {
 	struct sinkd_config cfg;
@@ -36,6 +39,8 @@ struct serve {
 	struct dns_server *dns;
 	struct monitor *monitor;	/* NULL: [monitor] enabled = no */
 	struct capture *capture;
+	struct admin *admin;		/* NULL: [admin] listen = off */
+	struct store_jsonl *jsonl;	/* NULL: no [store] jsonl */
 	struct cluster *cluster;	/* NULL: [cluster] enabled = no */
 	struct classify *classify;	/* family rules + decoders */
 };
@@ -127,6 +132,11 @@ static void print_listening(const struct serve *s, size_t n_domains)
 		printf("  any   %s/udp (catch-all)\n", c->catchall_udp[i].text);
 	printf("  store %s (%s)\n", c->store_path,
 	       c->dns_log_every_query ? "every query" : "per-minute DNS aggregates");
+	if (s->admin != NULL)
+		printf("  admin %s://%s/ (dashboard, /health, /metrics, /api/v1/)\n",
+		       c->admin_cert_file[0] != '\0' ? "https" : "http", admin_address(s->admin));
+	if (s->jsonl != NULL)
+		printf("  jsonl %s (stored event rows)\n", c->store_jsonl);
 	printf("  %u worker(s); SIGHUP reloads the domain list, SIGTERM stops\n",
 	       c->workers);
 	fflush(stdout);
@@ -198,8 +208,15 @@ static int wait_signals(struct serve *s, const sigset_t *set)
 {
 	for (;;) {
 		int sig = sigwaitinfo(set, NULL);
-		if (sig == SIGHUP)
+		if (sig == SIGHUP) {
 			reload(s);
+		} else if (sig == SIGUSR1) {
+			/* logrotate moved the files: open their paths again. */
+			if (log_reopen() != 0)
+				log_err("SIGUSR1: cannot reopen log file %s", s->cfg.log_file);
+			store_jsonl_reopen(s->jsonl);
+			log_info("SIGUSR1: log files reopened");
+		}
 		else if (sig == SIGTERM || sig == SIGINT)
 			return sig;
 	}
@@ -222,6 +239,8 @@ static int serve_run(struct serve *s)
 	classify_stats(s->classify, &cs);
 	log_info("family rules: %zu from %s", cs.rules, s->cfg.rules_files);
 	ret = store_open(&s->store, s->cfg.store_path, false);
+	if (ret == 0 && s->cfg.store_jsonl[0] != '\0')
+		ret = store_jsonl_open(&s->jsonl, s->cfg.store_jsonl);
 	if (ret == 0)
 		ret = store_evidence_setup(s->store, s->cfg.evidence_key,
 					   s->cfg.evidence_manifest_interval_s);
@@ -240,11 +259,13 @@ static int serve_run(struct serve *s)
 		.every_query = s->cfg.dns_log_every_query,
 		.dns_aggregate_max = s->cfg.dns_aggregate_max,
 		.dns_flush_max = s->cfg.dns_flush_max,
+		.cfg = &s->cfg,
 		.retention_raw_days = s->cfg.retention_raw_days,
 		.retention_rollup_days = s->cfg.retention_rollup_days,
 		.cluster = s->cluster,
 		.classify = s->classify,
 		.shapes_max = s->cfg.shapes_max,
+		.jsonl = s->jsonl,
 	};
 	ret = pipeline_new(&s->pipe, s->store, &po);
 	if (ret == 0)
@@ -260,6 +281,12 @@ static int serve_run(struct serve *s)
 	ret = monitor_new(&s->monitor, &s->cfg); /* its store handle: before the drop */
 	if (ret != 0)
 		return ret;
+	struct admin_sources as = {.pipe = s->pipe, .dns = s->dns, .capture = s->capture,
+				   .monitor = s->monitor, .classify = s->classify,
+				   .cluster = s->cluster};
+	ret = admin_new(&s->admin, &s->cfg, &as); /* binds: before the drop */
+	if (ret != 0)
+		return ret;
 	ret = server_lockdown(&s->cfg);
 	if (ret == 0)
 		ret = pipeline_start(s->pipe);
@@ -272,10 +299,14 @@ static int serve_run(struct serve *s)
 	if (ret == 0)
 		ret = capture_start(s->capture);
 	if (ret == 0)
+		ret = admin_start(s->admin);
+	if (ret == 0)
 		ret = server_seccomp(&s->cfg);
 	if (ret != 0)
 		return ret;
 	print_listening(s, n_domains);
+	admin_set_ready(s->admin, true);
+	sd_notifyf(0, "READY=1\nSTATUS=serving %zu seized domains", n_domains);
 	return 0;
 fail:
 	dns_data_free(data);
@@ -285,6 +316,7 @@ fail:
 static void serve_stop(struct serve *s)
 {
 	struct dns_data *data = NULL;
+	admin_free(s->admin); /* reads every module below: goes first */
 	monitor_free(s->monitor);
 	capture_stop(s->capture);
 	if (s->dns != NULL) {
@@ -312,6 +344,7 @@ static void serve_stop(struct serve *s)
 	dns_data_free(data);
 	pipeline_free(s->pipe);
 	dns_rrl_free(s->rrl);
+	store_jsonl_close(s->jsonl);
 	store_close(s->store);
 	cluster_free(s->cluster);
 	classify_free(s->classify); /* after the pipeline: it used it */
@@ -360,6 +393,11 @@ int server_cli(int argc, char **argv)
 	enum log_level level;
 	if (log_level_parse(s.cfg.log_level, &level) == 0)
 		log_set_level(level);
+	if (s.cfg.log_file[0] != '\0' && log_open_file(s.cfg.log_file) != 0) {
+		fprintf(stderr, "sinkd serve: [server] log_file %s: %s\n", s.cfg.log_file,
+			strerror(errno));
+		return 1;
+	}
 
 	/* Block the signals we handle before any thread exists. */
 	sigset_t set;
@@ -367,6 +405,7 @@ int server_cli(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -376,6 +415,8 @@ int server_cli(int argc, char **argv)
 		ret = serve_run(&s);
 	if (ret == 0) {
 		int sig = wait_signals(&s, &set);
+		sd_notify(0, "STOPPING=1");
+		admin_set_ready(s.admin, false);
 		log_info("%s received: draining queued events to the store", strsignal(sig));
 	} else {
 		log_err("sinkd serve: not started: %s", sinkd_strerror(ret));

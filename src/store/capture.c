@@ -246,3 +246,26 @@ int store_capture_flush(struct store *st)
 	c->n_pending = 0;
 	return 0;
 }
+
+int store_body_get(struct store *st, const uint8_t sha256[32], uint8_t *buf, size_t cap,
+		   size_t *len)
+{
+	sqlite3_stmt *s = NULL;
+	int ret = SINKD_ENOENT;
+	if (sqlite3_prepare_v2(st->db, "SELECT data FROM bodies WHERE sha256 = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return store_sql_error(st, "prepare body lookup");
+	sqlite3_bind_blob(s, 1, sha256, 32, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+		*len = n < cap ? n : cap;
+		if (*len > 0)
+			memcpy(buf, sqlite3_column_blob(s, 0), *len);
+		ret = 0;
+	} else if (rc != SQLITE_DONE) {
+		ret = store_sql_error(st, "body lookup");
+	}
+	sqlite3_finalize(s);
+	return ret;
+}

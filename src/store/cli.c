@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "domains/domains.h"
+#include "ingest/ingest.h"
 
 #include <getopt.h>
 
@@ -27,7 +28,7 @@ struct events_opts {
 static const char usage_text[] =
     "usage: sinkd events [--since T] [--until T] [--domain NAME] [--ip ADDR]\n"
     "                    [--type dns|http|tls|raw|QTYPE] [--family NAME] [--limit N]\n"
-    "                    [--format table|csv|json] [--scan-max N]\n"
+    "                    [--format table|csv|json|jsonl] [--scan-max N]\n"
     "                    [--db PATH | -c CONFIG] [--pseudonymise[=KEYFILE]]\n"
     "\n"
     "Newest first. T is RFC 3339 (2026-11-25T08:00:00Z), a date (2026-11-25, UTC)\n"
@@ -36,6 +37,8 @@ static const char usage_text[] =
     "--domain, --ip, --family and DNS types test rows newest first, at most --scan-max of\n"
     "them (default 2000000) on each side: narrow --since/--until to go further back.\n"
     "The store is --db PATH, else [store] path of CONFIG, else the default path.\n"
+    "jsonl is the format sinkd ingest reads (docs/ingest.md): every field and the\n"
+    "body, so an export ingests into another store unchanged.\n"
     "--pseudonymise shows every address as a keyed pseudonym (anon-...; key: KEYFILE,\n"
     "else [privacy] key of CONFIG) and leaves out headers and first bytes.\n";
 
@@ -83,14 +86,14 @@ static int parse_scan_max(const char *value, uint64_t *out)
 
 static int parse_format(const char *value, enum store_format *out)
 {
-	static const char *const names[] = {"table", "csv", "json"};
-	for (int i = 0; i < 3; i++) {
+	static const char *const names[] = {"table", "csv", "json", "jsonl"};
+	for (int i = 0; i < 4; i++) {
 		if (strcmp(value, names[i]) == 0) {
 			*out = (enum store_format)i;
 			return 0;
 		}
 	}
-	return bad_value("--format", value, "expected table, csv or json");
+	return bad_value("--format", value, "expected table, csv, json or jsonl");
 }
 
 /* Names are matched as stored (lowercase presentation form, any bytes a
@@ -200,6 +203,11 @@ static int parse_args(int argc, char **argv, struct events_opts *o)
 		fprintf(stderr, "sinkd events: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (o->pseudonymise && o->format == STORE_FMT_JSONL) {
+		fprintf(stderr, "sinkd events: --pseudonymise with --format jsonl: jsonl is the "
+				"lossless export (bodies included); use json or csv to share\n");
+		return 2;
+	}
 	if (o->f.until_ns != 0 && o->f.since_ns >= o->f.until_ns) {
 		fprintf(stderr, "sinkd events: --since must be before --until\n");
 		return 2;
@@ -224,12 +232,32 @@ static int store_path(const struct events_opts *o, struct sinkd_config *cfg, con
 struct print_ctx {
 	FILE *out;
 	enum store_format format;
+	struct store *st;
+	uint8_t *payload; /* jsonl: the row's sections and its body */
 };
+
+/* The ingest format: the row's sections plus its body from `bodies`. */
+static int print_jsonl(struct print_ctx *pc, const struct store_row *row)
+{
+	struct sinkd_event ev = row->ev;
+	uint8_t *body = pc->payload + EVENT_PAYLOAD_MAX;
+	size_t body_len = 0;
+	if (ev.payload_len > 0)
+		memcpy(pc->payload, ev.payload, ev.payload_len);
+	ev.payload = pc->payload;
+	if (row->has_body &&
+	    store_body_get(pc->st, row->body_sha256, body, EVENT_PAYLOAD_MAX, &body_len) == 0)
+		event_payload_add(pc->payload, EVENT_PAYLOAD_MAX, &ev.payload_len, EVP_BODY, body,
+				  body_len);
+	return ingest_write(pc->out, &ev, row->aggregate ? row->count : 0) == 0 ? 0 : 1;
+}
 
 static int print_cb(const struct store_row *row, void *ctx)
 {
 	static uint8_t clear[EVENT_PAYLOAD_MAX];
 	struct print_ctx *pc = ctx;
+	if (pc->format == STORE_FMT_JSONL)
+		return print_jsonl(pc, row);
 	struct store_row stripped;
 	if (store_format_pseudonymised()) {
 		store_row_strip_clear(row, &stripped, clear, sizeof(clear));
@@ -258,7 +286,7 @@ static int run(const struct events_opts *o, const char *path)
 {
 	struct store *st = NULL;
 	struct store_scan scan = {0};
-	struct print_ctx pc = {stdout, o->format};
+	struct print_ctx pc = {stdout, o->format, NULL, NULL};
 	int ret = store_open(&st, path, true);
 	if (ret == SINKD_ENOENT) {
 		fprintf(stderr,
@@ -271,9 +299,16 @@ static int run(const struct events_opts *o, const char *path)
 			sinkd_strerror(ret));
 		return 1;
 	}
+	pc.st = st;
+	if (o->format == STORE_FMT_JSONL && (pc.payload = malloc(2 * EVENT_PAYLOAD_MAX)) == NULL) {
+		store_close(st);
+		fprintf(stderr, "sinkd events: out of memory\n");
+		return 1;
+	}
 	store_print_header(stdout, o->format);
 	ret = store_query_scan(st, &o->f, print_cb, &pc, &scan);
 	store_close(st);
+	free(pc.payload);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "sinkd events: write error on standard output\n");
 		return 1;

@@ -394,6 +394,28 @@ static const char sql_evidence[] =
     " strftime('%Y-%m-%dT%H:%M:%fZ', time_hi / 1e9, 'unixepoch') AS last_event,"
     " lower(hex(key_id)) AS key_id, sig IS NOT NULL AS signed FROM manifests;";
 
+/* Version 8 (population; numbered after labels 5, shapes 6 and evidence
+ * 7 once those are merged): hourly rollups with serialised distinct-count
+ * sketches (src/stats, docs/population.md), the organisation name of
+ * each ASN seen, and the persisted "seen before" filter. Keys are text:
+ * a rollup row stands for many events, so lookup tables save little. */
+static const char sql_rollups[] =
+    "CREATE TABLE rollup_hour ("
+    " hour INTEGER NOT NULL,"
+    " family TEXT NOT NULL,"
+    " domain TEXT NOT NULL,"
+    " country TEXT NOT NULL,"
+    " asn INTEGER NOT NULL,"
+    " transport TEXT NOT NULL,"
+    " events INTEGER NOT NULL,"
+    " id_events INTEGER NOT NULL,"
+    " new_sources INTEGER NOT NULL,"
+    " sources BLOB, nets BLOB, bots BLOB, id_sources BLOB, pairs BLOB,"
+    " PRIMARY KEY (hour, family, domain, country, asn, transport)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE asn_names (asn INTEGER PRIMARY KEY, org TEXT NOT NULL);"
+    "CREATE TABLE stats_state (name TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;";
+
 struct migration {
 	const char *what;
 	const char *sql;
@@ -409,6 +431,7 @@ static const struct migration migrations[] = {
     /* 6: the decoders branch (protocol shapes) */
     {"shapes, shape_domains (protocol discovery)", sql_shapes},
     {"evidence chain and signed manifests", sql_evidence}, /* intended version 7 */
+    {"hourly rollups with distinct-count sketches, ASN names (v8)", sql_rollups},
 };
 
 int store_schema_version(void) { return (int)(sizeof(migrations) / sizeof(migrations[0])); }

@@ -125,7 +125,7 @@ static int open_db(struct store *st)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
-	if (store_query_register(st) != 0)
+	if (store_query_register(st) != 0 || store_rollup_register(st) != 0)
 		return SINKD_ESTORE;
 	if (st->read_only) {
 		if (store_schema_open(st) != 0)
@@ -175,6 +175,7 @@ void store_close(struct store *st)
 	store_rows_close(st);
 	store_capture_close(st);
 	store_chain_close(st);
+	store_rollup_close(st);
 	store_lookup_free(&st->zones);
 	store_lookup_free(&st->labels);
 	store_lookup_free(&st->bots);

@@ -173,9 +173,87 @@ enum store_fault {
  * (STORE_FAULT_NONE when the last write succeeded). Writer thread only. */
 enum store_fault store_last_fault(const struct store *st);
 
+/* Name of event flag bit `bit` ("edns", "body_truncated", ...; "bit20"
+ * for a bit this binary does not know). Returns buf or a constant. */
+const char *store_flag_name(unsigned bit, char *buf, size_t len);
+
+/* The flag a name from store_flag_name stands for ("bit20" too):
+ * 0 and *flag, or SINKD_EINVAL. */
+int store_flag_parse(const char *name, uint32_t *flag);
+
+/* The stored bytes of a body by its SHA-256 (store_row.body_sha256): up
+ * to cap bytes copied into buf, their count in *len. 0, SINKD_ENOENT or
+ * SINKD_ESTORE. */
+int store_body_get(struct store *st, const uint8_t sha256[32], uint8_t *buf, size_t cap,
+		   size_t *len);
+
+/* Parse a --type value: a kind name ("dns", "http", "tls", "raw") sets
+ * *kind; a DNS qtype mnemonic ("A", "TYPE65") sets *kind = EVENT_DNS and
+ * *qtype (else -1). 0 or SINKD_EINVAL. */
+int store_type_parse(const char *text, uint8_t *kind, int *qtype);
+
+/* Write row as one JSON object and a newline: the format of `sinkd events
+ * --format json` (docs/store.md). 0 or SINKD_EIO. */
+int store_row_json(FILE *out, const struct store_row *row);
+
+/* Check-ins per minute: DNS queries (aggregates, every query counted once)
+ * and HTTP, TLS and raw events, for minutes in [since_ns, until_ns). */
+struct store_minute {
+	int64_t minute;			/* Unix seconds, a multiple of 60 */
+	uint64_t dns, http, tls, raw;
+};
+
+typedef int (*store_minute_cb)(const struct store_minute *m, void *ctx);
+
+/* Which minutes and events store_timeline counts. */
+struct store_timeline_filter {
+	uint64_t since_ns, until_ns;	/* [since, until); until 0 = open */
+	const char *domain;		/* seized zone: everything under it (NULL = any) */
+	const char *family;		/* classified family; DNS is left out (NULL = any) */
+};
+
+/* Oldest minute first, minutes without traffic left out; an unknown zone
+ * or family gives no minutes. The callback may return non-zero to stop.
+ * 0 or SINKD_ESTORE. */
+int store_timeline(struct store *st, const struct store_timeline_filter *f, store_minute_cb cb,
+		   void *ctx);
+
+/* The last recorded state of one seized domain (table domain_status). */
+struct store_status_row {
+	int64_t ts;			/* Unix seconds of the change */
+	const char *domain, *state, *previous;	/* previous: "" = first record */
+	const char *details;		/* JSON object as recorded */
+	const char *source;
+};
+
+typedef int (*store_status_cb)(const struct store_status_row *row, void *ctx);
+
+/* The latest state of every domain the monitor recorded, by domain name.
+ * Strings are valid during the callback. 0 or SINKD_ESTORE. */
+int store_status_latest(struct store *st, store_status_cb cb, void *ctx);
+
+/* JSON-lines output of stored event rows ([store] jsonl, docs/store.md):
+ * one `sinkd events --format json` line per individual event row. DNS
+ * queries counted only in per-minute aggregates have no line. */
+struct store_jsonl;
+
+/* Open path for appending (created 0640). 0, SINKD_EIO (logged),
+ * SINKD_EINVAL or SINKD_ENOMEM. */
+int store_jsonl_open(struct store_jsonl **out, const char *path);
+/* Append the rows of a committed batch (payloads valid for the call);
+ * one thread only (the store writer). 0 or SINKD_EIO (logged, counted). */
+int store_jsonl_write(struct store_jsonl *j, const struct sinkd_event *ev, size_t n);
+/* Ask for the file to be reopened before the next write (any thread, e.g.
+ * on SIGUSR1 after logrotate moved it). NULL is ignored. */
+void store_jsonl_reopen(struct store_jsonl *j);
+/* Lines written and failed writes so far (any thread). */
+void store_jsonl_counts(const struct store_jsonl *j, uint64_t *lines, uint64_t *errors);
+void store_jsonl_close(struct store_jsonl *j);
+
 /* `sinkd events [--since T] [--until T] [--domain D] [--ip A] [--type T]
- *  [--family F] [--limit N] [--format table|csv|json] [--scan-max N]
- *  [-c FILE | --db PATH]`. */
+ *  [--family F] [--limit N] [--format table|csv|json|jsonl] [--scan-max N]
+ *  [-c FILE | --db PATH]`. jsonl is the format `sinkd ingest` reads
+ * (docs/ingest.md). */
 int events_cli(int argc, char **argv);
 
 /* One domain's state for store_status_record (the domain monitor). */
@@ -195,6 +273,60 @@ struct store_status {
  * recorded, every changed false). */
 int store_status_record(struct store *st, int64_t ts, const char *source,
 			struct store_status *rows, size_t n);
+
+/* Parse a --since/--until time: RFC 3339, a date (midnight UTC) or a
+ * duration ago ("90s", "15m", "2h", "7d", "1w"). 0 or SINKD_EINVAL. */
+int store_time_parse(const char *text, uint64_t now_ns, uint64_t *out_ns);
+
+/* ---- population data (schema v8; src/store/rollup.c, docs/population.md) */
+
+struct stats_cell;
+
+/* Upsert rollup cells (counters added, sketches merged by
+ * sinkd_hll_merge) and save the "seen before" filter: inside a
+ * store_write_batch hook, so they commit with the batch. 0 or
+ * SINKD_ESTORE (the batch rolls back). */
+int store_rollups_put(struct store *st, const struct stats_cell *cells, size_t n);
+int store_seen_put(struct store *st, const uint8_t *bits, size_t len);
+
+/* The persisted "seen before" filter into bits (len bytes): 0, SINKD_ENOENT
+ * (none saved), SINKD_EINVAL (saved with another size) or SINKD_ESTORE. */
+int store_seen_load(struct store *st, uint8_t *bits, size_t len);
+
+/* Delete the rollups of hours in [since, until) (0 = open); both 0 also
+ * forgets the seen filter. Outside a write call. 0 or SINKD_ESTORE. */
+int store_rollup_clear(struct store *st, uint64_t since_ns, uint64_t until_ns);
+
+/* Which rollups a reader wants. NULL / 0 fields match everything; hours
+ * overlapping [since, until) are included (rollups are hourly). */
+struct store_rollup_filter {
+	uint64_t since_ns, until_ns;
+	const char *family, *domain, *country, *transport;
+	uint32_t asn;
+	bool no_dns;		/* leave out transport "dns" (resolvers, not bots) */
+	unsigned sketches;	/* 1 << enum stats_sketch for each sketch to read */
+};
+
+/* Called per cell, in hour order; the cell (strings, sketches) is valid
+ * during the call only. Non-zero stops the scan and is returned. */
+typedef int (*store_rollup_cb)(const struct stats_cell *cell, void *ctx);
+int store_rollup_scan(struct store *st, const struct store_rollup_filter *f, store_rollup_cb cb,
+		      void *ctx);
+
+/* The organisation name recorded for an ASN into buf ("" when none): 0,
+ * SINKD_ENOENT or SINKD_ESTORE. */
+int store_asn_org(struct store *st, uint32_t asn, char *buf, size_t len);
+
+/* Every recorded event in [since, until) in time order: individual rows
+ * (count 1) and DNS minute aggregates not also stored as rows (aggregate
+ * true, count queries; only ts_ns, kind, src, zone set, country and ASN
+ * unknown). Sets ts_ns, kind, transport, flags, src.ip, zone, family,
+ * bot_id, msg_type, country, asn. Non-zero from cb stops and is returned;
+ * else 0 or SINKD_ESTORE. */
+typedef int (*store_raw_cb)(const struct sinkd_event *ev, uint64_t count, bool aggregate,
+			    void *ctx);
+int store_raw_scan(struct store *st, uint64_t since_ns, uint64_t until_ns, store_raw_cb cb,
+		   void *ctx);
 
 /* ---- protocol shapes (tables shapes, shape_domains; docs/shapes.md) ---- */
 

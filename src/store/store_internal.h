@@ -126,6 +126,11 @@ struct store_capture {
 	size_t n_ids, cap_ids;
 };
 
+/* Statements of the rollup writer (rollup.c), prepared on first use. */
+struct store_rollup {
+	sqlite3_stmt *upsert, *asn_name, *seen;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -141,6 +146,7 @@ struct store {
 	struct store_scan_state scan;
 	struct store_chain chain; /* evidence chain (chain.c) */
 	int last_fault;		  /* enum store_fault of the last write */
+	struct store_rollup rollup;
 	struct {
 		atomic_uint_least64_t batches, batch_failures, events;
 		atomic_uint_least64_t event_rows, agg_upserts;
@@ -204,6 +210,11 @@ int store_capture_flush(struct store *st);
 /* Forget the bodies known to be stored (after a rollback). */
 void store_capture_forget(struct store *st);
 
+/* Rollups (rollup.c): register sinkd_hll_merge/sinkd_hll_count on the
+ * handle; finalize the writer's statements. */
+int store_rollup_register(struct store *st);
+void store_rollup_close(struct store *st);
+
 /* Register the SQL functions queries use on the handle. 0 or SINKD_ESTORE. */
 int store_query_register(struct store *st);
 
@@ -211,27 +222,15 @@ int store_query_register(struct store *st);
  * ("events: SEARCH e USING INDEX events_ts (...)"), for tests. */
 int store_query_explain(struct store *st, const struct store_filter *f, char *out, size_t len);
 
-/* Parse a --type value: a kind name ("dns", "http", "tls", "raw") sets
- * *kind; a DNS qtype mnemonic ("A", "TYPE65") sets *kind = EVENT_DNS and
- * *qtype (else -1). 0 or SINKD_EINVAL. */
-int store_type_parse(const char *text, uint8_t *kind, int *qtype);
 const char *store_kind_name(uint8_t kind);
 const char *store_transport_name(uint8_t transport);
 /* Mnemonic of a qtype ("A", "TYPE4444") or rcode ("NXDOMAIN", "RCODE42"). */
 const char *store_qtype_name(uint16_t qtype, char *buf, size_t len);
 const char *store_rcode_name(uint16_t rcode, char *buf, size_t len);
 
-/* Name of event flag bit `bit` ("edns", "body_truncated", ...; "bit20"
- * for a bit this binary does not know). Returns buf or a constant. */
-const char *store_flag_name(unsigned bit, char *buf, size_t len);
 
-/* Parse a time for --since/--until: RFC 3339 ("2026-11-25T08:00:00Z",
- * fractional seconds and +hh:mm offsets allowed), a date ("2026-11-25",
- * midnight UTC) or a duration ago ("90s", "15m", "2h", "7d", "1w").
- * 0 or SINKD_EINVAL. */
-int store_time_parse(const char *text, uint64_t now_ns, uint64_t *out_ns);
 
-enum store_format { STORE_FMT_TABLE, STORE_FMT_CSV, STORE_FMT_JSON };
+enum store_format { STORE_FMT_TABLE, STORE_FMT_CSV, STORE_FMT_JSON, STORE_FMT_JSONL };
 
 /* `sinkd events` output: a header line (table and csv), then one line per
  * row. JSON is one object per line. */

@@ -71,6 +71,25 @@ const char *store_flag_name(unsigned bit, char *buf, size_t len)
 	return buf;
 }
 
+int store_flag_parse(const char *name, uint32_t *flag)
+{
+	for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+		if (strcmp(flag_names[i].name, name) == 0) {
+			*flag = flag_names[i].flag;
+			return 0;
+		}
+	}
+	if (strncmp(name, "bit", 3) == 0 && name[3] >= '0' && name[3] <= '9') {
+		char *end;
+		unsigned long bit = strtoul(name + 3, &end, 10);
+		if (*end == '\0' && bit < 32) {
+			*flag = 1u << bit;
+			return 0;
+		}
+	}
+	return SINKD_EINVAL;
+}
+
 int store_type_parse(const char *text, uint8_t *kind, int *qtype)
 {
 	uint16_t num;

@@ -124,8 +124,8 @@ class Cluster:
         for s in self.servers:
             s.stop()
 
-    def query(self, sql, timeout=30):
-        return self.servers[0].query(sql, database="sinkd", timeout=timeout)
+    def query(self, sql, timeout=30, **params):
+        return self.servers[0].query(sql, database="sinkd", timeout=timeout, **params)
 
     def config(self):
         return "".join(f"shard = {s.address}\n" for s in self.servers)

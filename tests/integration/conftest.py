@@ -57,6 +57,7 @@ class Sinkd:
         # `extra` (listen, sinkhole, ...) stay repeated.
         # Every listener on ports of its own, so instances never collide.
         self.http_port, self.tls_port, self.any_port = free_port(), free_port(), free_port()
+        self.admin_port = free_port()
         sections = {"server": [("workers", str(workers))],
                     "dns": [("listen", f"127.0.0.1:{self.port}")],
                     "http": [("listen", f"127.0.0.1:{self.http_port}")],
@@ -65,7 +66,8 @@ class Sinkd:
                                  ("udp", f"127.0.0.1:{self.any_port}")],
                     "rrl": [("enabled", "yes" if rrl else "no")],
                     "domains": [("file", domains_file)],
-                    "store": [("path", str(self.db)), ("commit_interval_ms", "200")]}
+                    "store": [("path", str(self.db)), ("commit_interval_ms", "200")],
+                    "admin": [("listen", f"127.0.0.1:{self.admin_port}")]}
         cur = None
         overridden = set()
         for line in extra.strip().splitlines():
@@ -84,10 +86,11 @@ class Sinkd:
             text += f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in kvs) + "\n"
         self.conf.write_text(text)
 
-    def start(self, timeout=10.0):
+    def start(self, timeout=10.0, env=None):
         self.logf = open(self.log, "w")
         self.proc = subprocess.Popen([SINKD, "serve", "-c", str(self.conf)], cwd=self.dir,
-                                     stdout=self.logf, stderr=subprocess.STDOUT)
+                                     stdout=self.logf, stderr=subprocess.STDOUT,
+                                     env=None if env is None else {**os.environ, **env})
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -123,6 +126,19 @@ class Sinkd:
             cmd.append("+tcp")
         p = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=30)
         return p.stdout
+
+    def admin_get(self, path, token=None, timeout=10):
+        """GET path on the admin endpoint: (status, headers, body bytes)."""
+        import urllib.error
+        import urllib.request
+        req = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}")
+        if token is not None:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
 
     def events(self, *args):
         return run("events", "--db", str(self.db), *args)

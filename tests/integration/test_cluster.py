@@ -214,3 +214,83 @@ def test_spool_is_bounded_and_drops_oldest_first_counted(sinkd_factory, tmp_path
     seqs = [int(f.split("-")[0]) for f in spool_files(spool)]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     assert max(seqs) == seqs[-1]
+
+
+KEY = "000102030405060708090a0b0c0d0e0f"
+MIX = "waledac=0.45,kelihos=0.2,generic=0.2,unknown=0.15"
+
+
+def sim_node_extra(name, ch, spool):
+    return f"""
+[proxy]
+trusted = 127.0.0.1
+[dns]
+proxy_protocol = yes
+log_every_query = yes
+[http]
+proxy_protocol = yes
+[tls]
+proxy_protocol = yes
+[decode]
+waledac_key = {KEY}
+[cluster]
+enabled = yes
+node = {name}
+{ch.config()}spool_dir = {spool}
+ship_interval_ms = 200
+"""
+
+
+def report_body(text):
+    """A report's JSON without the field that names where it was read from."""
+    r = json.loads(text)
+    r.pop("source", None)
+    return r
+
+
+def test_reports_from_clickhouse_equal_the_nodes_stores_merged(ch, sinkd_factory, tmp_path):
+    """The simulator split across two nodes (the same bots calling both, as
+    behind round-robin DNS): every report read from the cluster equals the
+    report over the two nodes' own stores merged, and a bot seen by both
+    nodes counts once."""
+    conf = tmp_path / "init.conf"
+    conf.write_text(f"[cluster]\n{ch.config()}")
+    run("cluster", "init", "-c", str(conf))
+    a = sinkd_factory(extra=sim_node_extra("node-a", ch, tmp_path / "spool-a")).start()
+    b = sinkd_factory(extra=sim_node_extra("node-b", ch, tmp_path / "spool-b")).start()
+    for node, n in ((a, 160), (b, 90)):
+        p = run("sim", "--bots", "40", "--days", "1", "--seed", "5", "--mix", MIX,
+                "--ipv6", "0.2", "--nat", "0.2:2", "--waledac-key", KEY,
+                "--max-checkins", str(n), "--duration", "40",
+                "--live", f"127.0.0.1:{node.port},{node.http_port},{node.tls_port}")
+        assert f"{n} check-ins sent" in p.stderr
+    assert a.stop() == 0 and b.stop() == 0
+    assert " 0 dropped" in a.logtext() and "batches (0 bytes) left" in a.logtext()
+    assert " 0 dropped" in b.logtext() and "batches (0 bytes) left" in b.logtext()
+
+    # The nodes' stores merged through the export/ingest path.
+    merged = tmp_path / "merged.db"
+    mconf = tmp_path / "merged.conf"
+    mconf.write_text(f"[store]\npath = {merged}\n[decode]\nwaledac_key = {KEY}\n")
+    for node in (a, b):
+        lines = run("events", "--db", str(node.db), "--format", "jsonl", "--limit", "100000")
+        (tmp_path / "export.jsonl").write_text(lines.stdout)
+        run("ingest", "-c", str(mconf), str(tmp_path / "export.jsonl"))
+    checkins = int(ch.query("SELECT count() FROM events FINAL WHERE kind != 1"))
+    assert checkins == stored_checkins(a) + stored_checkins(b)
+    source = f"clickhouse://{ch.servers[0].address}/sinkd"
+    reports = {}
+    for name in ("summary", "population", "families", "countries", "asns", "domains"):
+        local = run("report", name, "--store", str(merged), "--raw", "--format", "json")
+        cluster = run("report", name, "--source", source, "--store", str(merged),
+                      "--format", "json")
+        assert json.loads(cluster.stdout)["source"] == "clickhouse"
+        assert report_body(cluster.stdout) == report_body(local.stdout), name
+        reports[name] = json.loads(cluster.stdout)
+    # One bot seen by both nodes counts once: node b saw a prefix of node a's
+    # population, so the fleet's distinct bot ids are node a's.
+    fleet = ch.query("SELECT uniqExact(bot_id) FROM events WHERE bot_id != ''").strip()
+    only_a = ch.query("SELECT uniqExact(bot_id) FROM events "
+                      "WHERE bot_id != '' AND node = 'node-a'").strip()
+    assert fleet == only_a and int(fleet) > 0
+    assert reports["summary"]["footprint"]["bot_ids"] == int(fleet)

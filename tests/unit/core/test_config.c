@@ -332,7 +332,8 @@ static const char bad_expected[] =
     "%1$s:9: [dns] ttl: set twice (first on line 4); keep one\n"
     "%1$s:10: syntax error: expected 'key = value' or '[section]'\n"
     "%1$s:11: unknown section [nosuch] (expected [server], [dns], [rrl], [domains], [store], "
-    "[pipeline], [capture], [http], [tls], [catchall], [monitor], [proxy], [cluster], [decode], [rules], [evidence], [retention] or [privacy])\n"
+    "[pipeline], [capture], [http], [tls], [catchall], [monitor], [proxy], [cluster], "
+    "[decode], [rules], [enrich], [stats], [admin], [evidence], [retention] or [privacy])\n"
     "%1$s:14: unknown key 'ttl' in [rrl] (it belongs in [dns])\n"
     "%1$s:15: [rrl] rate: '-1' is not a number (expected 1..1000000)\n"
     "%1$s:16: [rrl] ipv4_prefix: 99999999999999999999999 is out of range (expected 8..32)\n"
@@ -383,13 +384,23 @@ static void test_error_prefix(const char *text, const char *expected_tail)
 
 static void test_single_errors(void **state)
 {
+	test_error_prefix("[admin]\nlisten = 0.0.0.0:8090\n",
+			  "2: [admin] listen: 0.0.0.0:8090 is not a loopback address: set token, "
+			  "token_file or client_ca_file, or listen on 127.0.0.1");
+	test_error_prefix("[admin]\nlisten = 8090\n",
+			  "2: [admin] listen: '8090' is not address:port or off");
+	test_error_prefix("[admin]\ntoken = a\ntoken_file = /x\n",
+			  "3: [admin] token and token_file: set one of them");
+	test_error_prefix("[admin]\ncert_file = /c.pem\n",
+			  "2: [admin] cert_file and key_file go together: set both, or neither");
 	test_error_prefix("[dns]\n\n  tll = 1\n",
 			  "3: unknown key 'tll' in [dns] (did you mean 'ttl'?)");
 	test_error_prefix("[dns]\nzzzzzz = 1\n",
 			  "2: unknown key 'zzzzzz' in [dns] (see docs/config.md for its keys)");
 	test_error_prefix("[bogus]\n", "1: unknown section [bogus] (expected [server], [dns], "
 				       "[rrl], [domains], [store], [pipeline], [capture], [http], "
-				       "[tls], [catchall], [monitor], [proxy], [cluster], [decode], [rules], [evidence], [retention] or [privacy])");
+				       "[tls], [catchall], [monitor], [proxy], [cluster], [decode], "
+				       "[rules], [enrich], [stats], [admin], [evidence], [retention] or [privacy])");
 	test_error_prefix("[rrl]\nslip = 101\n",
 			  "2: [rrl] slip: 101 is out of range (expected 0..100)");
 	test_error_prefix("[rrl]\nslip = 1 0\n",

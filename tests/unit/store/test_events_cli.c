@@ -290,7 +290,7 @@ static void test_bad_usage(void **state)
 	expect_usage_error(fx, "--limit", "0", "--limit '0'");
 	expect_usage_error(fx, "--limit", "100001", "1 to 100000");
 	expect_usage_error(fx, "--limit", "12abc", "--limit");
-	expect_usage_error(fx, "--format", "xml", "table, csv or json");
+	expect_usage_error(fx, "--format", "xml", "table, csv, json or jsonl");
 	expect_usage_error(fx, "--scan-max", "0", "--scan-max '0'");
 	expect_usage_error(fx, "--type", "bogus", "--type 'bogus'");
 	expect_usage_error(fx, "--ip", "300.1.1.1", "--ip '300.1.1.1'");
