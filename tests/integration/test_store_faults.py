@@ -72,6 +72,13 @@ def test_disk_full_drops_counted_and_recording_resumes(sinkd_factory, tmp_path):
         for i in range(40):
             post(s.http_port, f"/full{i}.png", "a=" + ("x%d" % i) * 2000)
         assert wait_log(s, "disk full: recording paused"), s.logtext()
+        # The admin endpoint says so while it lasts.
+        status, _, body = s.admin_get("/health")
+        assert status == 503 and b"the store is failing now" in body, body
+        _, _, metrics = s.admin_get("/metrics")
+        m = re.search(rb'sinkd_store_dropped_total\{reason="disk_full"\} (\d+)', metrics)
+        assert m and int(m.group(1)) > 0, metrics
+        assert b"sinkd_store_ok 0" in metrics
         os.unlink(filler)
         deadline = time.time() + 15
         i = 0
@@ -80,6 +87,8 @@ def test_disk_full_drops_counted_and_recording_resumes(sinkd_factory, tmp_path):
             i += 1
             time.sleep(0.2)
         assert "recording resumed" in s.logtext(), s.logtext()
+        _, _, metrics = s.admin_get("/metrics")
+        assert b"sinkd_store_ok 1" in metrics
         for j in range(5):
             post(s.http_port, f"/final{j}.png", f"a=final{j}")
         assert s.stop() == 0
