@@ -55,8 +55,9 @@ void chain_hx_begin(struct chain_hasher *h)
 
 void chain_hx_put(struct chain_hasher *h, const void *p, size_t len)
 {
-	if (len == 0 && h->n > 0) { /* flush */
-		EVP_DigestUpdate(h->ctx, h->buf, h->n);
+	if (len == 0) { /* a flush */
+		if (h->n > 0)
+			EVP_DigestUpdate(h->ctx, h->buf, h->n);
 		h->n = 0;
 		return;
 	}
@@ -102,8 +103,9 @@ void chain_record_hash(struct chain_hasher *h, const uint8_t prev[CHAIN_HASH_LEN
 	chain_hx_begin(h);
 	chain_hx_put(h, prev, CHAIN_HASH_LEN);
 	chain_hx_put(h, header_magic, sizeof(header_magic));
-	const int64_t head[] = {r->seq,	     r->kind,	  r->ts_ns,	r->ev_lo,    r->ev_hi,
-				r->zones_lo, r->zones_hi, r->labels_lo, r->labels_hi, r->bots_lo, r->bots_hi};
+	const int64_t head[] = {r->seq,	      r->kind,	   r->ts_ns,	r->ev_lo,
+				r->ev_hi,     r->zones_lo, r->zones_hi, r->labels_lo,
+				r->labels_hi, r->bots_lo,  r->bots_hi};
 	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
 		chain_hx_i64(h, head[i]);
 	chain_hx_u32(h, (uint32_t)r->n_late);
@@ -180,7 +182,8 @@ int chain_dns_key_words(struct store *st, int64_t minute, const uint8_t resolver
 	memcpy(buf + 8, resolver, 16);
 	buf[24] = (uint8_t)(qname_len >> 8);
 	buf[25] = (uint8_t)qname_len;
-	memcpy(buf + 26, qname, qname_len);
+	if (qname_len > 0)
+		memcpy(buf + 26, qname, qname_len);
 	n = 26 + qname_len;
 	chain_be64(buf + n, (uint64_t)zone_id);
 	n += 8;
@@ -276,9 +279,9 @@ int store_chain_open(struct store *st)
 void store_chain_close(struct store *st)
 {
 	struct store_chain *c = &st->chain;
-	sqlite3_stmt **stmts[] = {&c->ev_range, &c->cap_range,	     &c->ev_one,
-				  &c->cap_one,	&c->zones_range,     &c->labels_range, &c->bots_range,
-				  &c->insert,	&c->insert_manifest, &c->body_one};
+	sqlite3_stmt **stmts[] = {
+	    &c->ev_range,     &c->cap_range,  &c->ev_one, &c->cap_one,	       &c->zones_range,
+	    &c->labels_range, &c->bots_range, &c->insert, &c->insert_manifest, &c->body_one};
 	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
 		sqlite3_finalize(*stmts[i]);
 		*stmts[i] = NULL;
@@ -363,7 +366,8 @@ static void late_filter(struct store_chain *c, int64_t lo)
 		if (c->late[i] <= lo)
 			c->late[k++] = c->late[i];
 	}
-	qsort(c->late, k, sizeof(*c->late), cmp_id);
+	if (k > 1)
+		qsort(c->late, k, sizeof(*c->late), cmp_id);
 	size_t m = 0;
 	for (size_t i = 0; i < k; i++) {
 		if (m == 0 || c->late[m - 1] != c->late[i])
@@ -414,7 +418,8 @@ static int dns_sums(struct store *st, const struct store_agg_entry *ups, size_t 
 		d->logged += ups[i].logged;
 		d->keysum += a * ups[i].count + b * ups[i].logged;
 	}
-	qsort(c->dns, c->n_dns, sizeof(*c->dns), cmp_minute);
+	if (c->n_dns > 1)
+		qsort(c->dns, c->n_dns, sizeof(*c->dns), cmp_minute);
 	return 0;
 }
 
@@ -450,8 +455,9 @@ static int insert_record(struct store *st, const struct chain_rec *r)
 		chain_be64(p + 16, r->dns[i].logged);
 		chain_be64(p + 24, r->dns[i].keysum);
 	}
-	const int64_t ints[] = {r->seq,	     r->kind,	  r->ts_ns,	r->ev_lo,    r->ev_hi,
-				r->zones_lo, r->zones_hi, r->labels_lo, r->labels_hi, r->bots_lo, r->bots_hi};
+	const int64_t ints[] = {r->seq,	      r->kind,	   r->ts_ns,	r->ev_lo,
+				r->ev_hi,     r->zones_lo, r->zones_hi, r->labels_lo,
+				r->labels_hi, r->bots_lo,  r->bots_hi};
 	for (int i = 0; i < 9; i++)
 		sqlite3_bind_int64(s, i + 1, ints[i]);
 	bind_words(s, 10, buf, late_len);
@@ -503,7 +509,7 @@ int store_chain_seal(struct store *st, const struct store_agg_entry *ups, size_t
 {
 	struct store_chain *c = &st->chain;
 	struct chain_rec r = {.kind = CHAIN_BATCH};
-	struct chain_tally t;
+	struct chain_tally t = {0};
 	if (c->have_last) {
 		r.ev_lo = c->ev_hi;
 		r.zones_lo = c->zones_hi;

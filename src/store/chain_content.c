@@ -17,12 +17,15 @@
 
 #define BODY_SLOTS 4096 /* power of two */
 
-/* Column names of a statement, taken once (they never change). */
+/* Column names of a statement, copied (SQLite frees its own when it
+ * re-prepares a statement after a schema change) and taken again at each
+ * chain_content call, or when the column count changes. */
+#define NAME_MAX_LEN 63
 struct cols {
 	sqlite3_stmt *stmt;
 	int n;
 	uint8_t len[CHAIN_MAX_COLUMNS];
-	const char *name[CHAIN_MAX_COLUMNS];
+	char name[CHAIN_MAX_COLUMNS][NAME_MAX_LEN + 1];
 };
 
 static struct cols *cols_of(struct store_chain *c, sqlite3_stmt *s)
@@ -33,22 +36,23 @@ static struct cols *cols_of(struct store_chain *c, sqlite3_stmt *s)
 		if (k->stmt == s || k->stmt == NULL)
 			break;
 	}
-	if (k->stmt != s) {
+	int n = sqlite3_column_count(s);
+	if (k->stmt != s || k->n != (n > CHAIN_MAX_COLUMNS ? CHAIN_MAX_COLUMNS : n)) {
 		k->stmt = s;
-		k->n = sqlite3_column_count(s);
-		if (k->n > CHAIN_MAX_COLUMNS)
-			k->n = CHAIN_MAX_COLUMNS;
+		k->n = n > CHAIN_MAX_COLUMNS ? CHAIN_MAX_COLUMNS : n;
 		for (int i = 0; i < k->n; i++) {
-			k->name[i] = sqlite3_column_name(s, i);
-			size_t len = strlen(k->name[i]);
-			k->len[i] = (uint8_t)(len > 255 ? 255 : len);
+			const char *name = sqlite3_column_name(s, i);
+			size_t len = name != NULL ? strnlen(name, NAME_MAX_LEN) : 0;
+			memcpy(k->name[i], name != NULL ? name : "", len);
+			k->name[i][len] = '\0';
+			k->len[i] = (uint8_t)len;
 		}
 	}
 	return k;
 }
 
 /* Room for one field: at most the header bytes below plus a name. */
-#define FIELD_HEAD (1 + 255 + 1 + 8)
+#define FIELD_HEAD (1 + NAME_MAX_LEN + 1 + 8)
 
 static void hash_row(struct store_chain *ch, uint8_t tag, sqlite3_stmt *s, int first)
 {
@@ -274,6 +278,7 @@ int chain_content(struct store *st, const struct chain_rec *r, const int64_t *sk
 		return SINKD_ESTORE;
 	if (c->cols == NULL && (c->cols = calloc(CHAIN_STMTS, sizeof(struct cols))) == NULL)
 		return SINKD_ENOMEM;
+	memset(c->cols, 0, CHAIN_STMTS * sizeof(struct cols)); /* names taken afresh */
 	chain_hx_begin(&c->hx);
 	if (hash_late(st, r, t) != 0 || hash_range(st, r, skip, n_skip, t) != 0 ||
 	    hash_lookup(st, c->zones_range, 'Z', r->zones_lo, r->zones_hi) != 0 ||

@@ -127,7 +127,8 @@ static int load_late(struct verify *v)
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return store_sql_error(v->st, "read late ids");
-	qsort(v->late, v->n_late, sizeof(*v->late), cmp_id);
+	if (v->n_late > 1)
+		qsort(v->late, v->n_late, sizeof(*v->late), cmp_id);
 	return 0;
 }
 
