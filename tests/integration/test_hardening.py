@@ -67,6 +67,13 @@ def test_seccomp_serves_everything(sinkd_factory):
     s.signal(signal.SIGHUP)
     assert wait_log(s, "reload: done"), s.logtext()
     exercise(s, "after")
+    # The admin endpoint's threads run under the filter too.
+    code, _, body = s.admin_get("/health")
+    assert code == 200, body
+    code, _, body = s.admin_get("/metrics")
+    assert code == 200 and b"sinkd_store_ok 1" in body
+    code, _, body = s.admin_get("/")
+    assert code == 200
     time.sleep(0.5)
     assert s.stop() == 0
     log = s.logtext()
