@@ -129,7 +129,8 @@ static int scan_dir(struct cluster *c)
 		}
 	}
 	closedir(d);
-	qsort(c->files, c->n_files, sizeof(*c->files), cmp_seq);
+	if (c->n_files > 1)
+		qsort(c->files, c->n_files, sizeof(*c->files), cmp_seq);
 	c->next_seq = c->n_files ? c->files[c->n_files - 1].seq + 1 : 1;
 	return 0;
 }

@@ -86,7 +86,20 @@ class Sinkd:
             text += f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in kvs) + "\n"
         self.conf.write_text(text)
 
-    def start(self, timeout=10.0, env=None):
+    HARNESS_PORTS = ("port", "http_port", "tls_port", "any_port", "admin_port")
+
+    def _move_ports(self):
+        """free_port() only finds a port free at that moment: another process
+        (a parallel test run, a ClickHouse server) may take it before sinkd
+        binds. Give every harness port a new number in the config."""
+        text = self.conf.read_text()
+        for attr in self.HARNESS_PORTS:
+            old, new = getattr(self, attr), free_port()
+            text = text.replace(f"127.0.0.1:{old}\n", f"127.0.0.1:{new}\n")
+            setattr(self, attr, new)
+        self.conf.write_text(text)
+
+    def start(self, timeout=10.0, env=None, attempts=3):
         self.logf = open(self.log, "w")
         self.proc = subprocess.Popen([SINKD, "serve", "-c", str(self.conf)], cwd=self.dir,
                                      stdout=self.logf, stderr=subprocess.STDOUT,
@@ -94,7 +107,12 @@ class Sinkd:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"sinkd exited {self.proc.returncode}:\n{self.log.read_text()}")
+                log = self.log.read_text()
+                if "address already in use" in log and attempts > 1:
+                    self.logf.close()
+                    self._move_ports()
+                    return self.start(timeout, env, attempts - 1)
+                raise AssertionError(f"sinkd exited {self.proc.returncode}:\n{log}")
             if "serving" in self.log.read_text():
                 return self
             time.sleep(0.05)
