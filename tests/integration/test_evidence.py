@@ -143,6 +143,16 @@ def test_edit_delete_insert_found_at_their_batch(sinkd_factory, tmp_path):
     shutil.copy(pristine, s.db)
     assert verify(s, "--pubkey", pub).returncode == 0
 
+    # --since limits what is recomputed from rows (links, DNS sums and
+    # manifests are always checked): an edit older than it goes unseen.
+    rid, seq = batch_of_target(s.db, "/r0x0.png")
+    sql(s.db, "UPDATE capture SET user_agent = 'X' WHERE id = ?", rid)
+    p = verify(s, "--pubkey", pub, "--since", "2099-01-01")
+    assert p.returncode == 0 and "recomputed: 0 batches" in p.stdout, p.stdout
+    assert first_bad(verify(s, "--pubkey", pub, "--since", "1h")) == seq
+    p = verify(s, "--since", "yesterday-ish")
+    assert p.returncode == 2 and "--since" in p.stderr
+
 
 def test_bad_signature_and_wrong_key(sinkd_factory, tmp_path):
     s, key = make_store(sinkd_factory, tmp_path, rounds=2)
