@@ -13,7 +13,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(notdir $(basename $(wildcard fuzz/fuzz_*.c)))
 
-.PHONY: demo bench-report all deps build build-asan build-fuzz fuzz fuzz-smoke run test test-asan bench-dns bench-http bench-store bench-domains bench-classify bench-admin format clean
+.PHONY: demo bench-report all deps build build-asan build-fuzz fuzz fuzz-smoke run test test-asan bench-dns bench-http bench-store bench-domains bench-classify bench-admin soak format clean
 
 all: build
 
@@ -107,6 +107,9 @@ bench-classify: build
 
 bench-admin: build
 	@/usr/bin/python3 bench/admin/bench_admin.py --sinkd $(BUILD)/sinkd
+
+soak: build
+	@SINKD_BIN=$(BUILD)/sinkd /usr/bin/python3 bench/soak/soak.py --seconds $${SOAK_SECONDS:-120}
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -11,6 +11,7 @@
 #include "domains/domains.h"
 #include "ingest/ingest.h"
 #include "report/report.h"
+#include "evidence/evidence.h"
 #include "server/server.h"
 #include "sim/sim.h"
 #include "stats/stats.h"
@@ -33,6 +34,8 @@ static const struct command commands[] = {
 	{"rules", classify_rules_cli, "check FILE... | list [FILE...]: family rule files"},
 	{"sim", sim_cli, "a simulated botnet with a ground truth, live or compressed (docs/sim.md)"},
 	{"ingest", ingest_cli, "FILE|-: store recorded check-ins (JSON lines) through the pipeline"},
+	{"verify", verify_cli, "recompute the evidence chain, check manifest signatures"},
+	{"keygen", evidence_keygen_cli, "--out FILE [--pseudonym-key]: signing or pseudonym key"},
 };
 
 static void usage(FILE *out)

@@ -62,9 +62,12 @@ json_t *admin_health_json(struct admin *a, bool *ready)
 	bool listeners = atomic_load(&a->ready);
 	const char *why = NULL;
 	bool failing = admin_store_failing(a, ps.events_store_failed);
-	bool store = store_file_ok(a, &why) && !failing;
+	bool store = store_file_ok(a, &why) && !failing && ps.store_ok;
 	if (failing)
 		why = "a store commit failed within the last 5 minutes";
+	if (!ps.store_ok) /* the pipeline's own view: failing right now, retrying */
+		why = "the store is failing now (disk full or unwritable): events are dropped and "
+		      "counted, the writer retries";
 	double threshold = a->cfg.admin_health_queue_percent / 100.0;
 	bool queue = q.max_fill < threshold;
 	*ready = listeners && store && queue;

@@ -139,6 +139,14 @@ static void pipeline_metrics(struct admin *a, FILE *out, const struct dns_totals
 		ps.events_stored);
 	counter(out, "sinkd_store_events_failed_total", "Events lost because a commit failed.",
 		ps.events_store_failed);
+	head(out, "sinkd_store_dropped_total", "counter",
+	     "Events lost because a commit failed, by reason (docs/evidence.md).");
+	sample(out, "sinkd_store_dropped_total", "reason", "disk_full", ps.dropped_store_full);
+	sample(out, "sinkd_store_dropped_total", "reason", "unwritable", ps.dropped_store_unwritable);
+	sample(out, "sinkd_store_dropped_total", "reason", "error", ps.dropped_store_error);
+	counter(out, "sinkd_store_retries_total", "Commit attempts while the store was failing.",
+		ps.store_retries);
+	gauge(out, "sinkd_store_ok", "1 while the last commit succeeded.", ps.store_ok ? 1 : 0);
 	head(out, "sinkd_checkins_stored_total", "counter",
 	     "Check-in rows committed to the store, by kind.");
 	sample(out, "sinkd_checkins_stored_total", "kind", "http", ps.stored_http);

@@ -28,7 +28,9 @@
 enum section {
 	SEC_SERVER, SEC_DNS, SEC_RRL, SEC_DOMAINS, SEC_STORE, SEC_PIPELINE, SEC_CAPTURE, SEC_HTTP,
 	SEC_TLS, SEC_CATCHALL, SEC_MONITOR, SEC_PROXY, SEC_CLUSTER, SEC_DECODE, SEC_RULES,
-	SEC_ENRICH, SEC_STATS, SEC_ADMIN, SEC_COUNT
+	SEC_ENRICH, SEC_STATS, SEC_ADMIN,
+	SEC_EVIDENCE, SEC_RETENTION, SEC_PRIVACY, /* evidence branch */
+	SEC_COUNT
 };
 
 /* Parser states besides a known section. */
@@ -39,7 +41,8 @@ static const char *const section_names[SEC_COUNT] = {"server",	"dns",	 "rrl",
 						     "domains", "store", "pipeline",
 						     "capture", "http", "tls", "catchall", "monitor",
 						     "proxy", "cluster", "decode", "rules", "enrich", "stats",
-						     "admin"};
+						     "admin",
+						     "evidence", "retention", "privacy"};
 
 enum key_type {
 	T_STR,	  /* free text */
@@ -88,6 +91,9 @@ static const struct key keys[] = {
 	TXT(SEC_SERVER, T_STR, "user", user, 0),
 	NUM(SEC_SERVER, "workers", workers, 1, 256),
 	TXT(SEC_SERVER, T_LEVEL, "log_level", log_level, 0),
+	TXT(SEC_SERVER, T_STR, "group", group, 0),
+	TXT(SEC_SERVER, T_STR, "chroot", chroot_dir, 0),
+	TXT(SEC_SERVER, T_BOOL, "seccomp", seccomp, 0),
 	TXT(SEC_SERVER, T_STR, "log_file", log_file, 0),
 
 	LIST(SEC_DNS, T_LISTEN, "listen", dns_listen, n_dns_listen),
@@ -191,6 +197,13 @@ static const struct key keys[] = {
 
 	TXT(SEC_RULES, T_STR, "files", rules_files, K_APPEND),
 
+	TXT(SEC_EVIDENCE, T_STR, "key", evidence_key, 0),
+	NUM(SEC_EVIDENCE, "manifest_interval", evidence_manifest_interval_s, 0, 31536000),
+
+	NUM(SEC_RETENTION, "raw_days", retention_raw_days, 0, 36500),
+	NUM(SEC_RETENTION, "rollup_days", retention_rollup_days, 0, 36500),
+
+	TXT(SEC_PRIVACY, T_STR, "key", privacy_key, 0),
 	TXT(SEC_ENRICH, T_STR, "country_db", enrich_country_db, 0),
 	TXT(SEC_ENRICH, T_STR, "country_path", enrich_country_path, K_NONEMPTY),
 	TXT(SEC_ENRICH, T_STR, "asn_db", enrich_asn_db, 0),
@@ -364,6 +377,8 @@ void config_defaults(struct sinkd_config *cfg)
 	cfg->cluster_spool_max_mb = 1024;
 	cfg->cluster_ship_interval_ms = 1000;
 	cfg->cluster_timeout_ms = 10000;
+
+	cfg->evidence_manifest_interval_s = 3600;
 }
 
 /* ---- error reporting ----------------------------------------------------- */

@@ -62,6 +62,9 @@ struct sinkd_config {
 	char user[64];			/* drop privileges to this user ("" = don't) */
 	unsigned workers;		/* listener worker threads (default 1) */
 	char log_level[16];		/* error|warning|info|debug */
+	char group[64];			/* drop to this group ("" = the user's) */
+	char chroot_dir[CONFIG_PATH_MAX];	/* chroot here after start-up ("" = don't) */
+	bool seccomp;			/* system-call allowlist after start-up */
 	char log_file[CONFIG_PATH_MAX];	/* log here instead of stderr; SIGUSR1 reopens */
 
 	/* [dns] */
@@ -224,6 +227,17 @@ struct sinkd_config {
 	/* [rules] (docs/rules.md) */
 	char rules_files[4 * CONFIG_PATH_MAX];	/* comma list of rule files, in
 						 * evaluation order ("" = no rules) */
+
+	/* [evidence] (docs/evidence.md) */
+	char evidence_key[CONFIG_PATH_MAX];	/* Ed25519 private key (PEM), "" = unsigned */
+	unsigned evidence_manifest_interval_s;	/* default 3600; 0 = only at stop */
+
+	/* [retention] (docs/evidence.md): 0 = keep forever */
+	unsigned retention_raw_days;		/* events and capture rows */
+	unsigned retention_rollup_days;		/* dns_minute aggregates */
+
+	/* [privacy] */
+	char privacy_key[CONFIG_PATH_MAX];	/* pseudonymisation key file ("" = none) */
 };
 
 /* Fill cfg with the embedded defaults. */

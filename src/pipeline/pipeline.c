@@ -77,6 +77,14 @@ struct pipeline {
 	atomic_uint_least64_t batch_us_total;
 	atomic_uint_least64_t stored_kind[EVENT_RAW + 1];	/* rows committed, by kind */
 	atomic_uint_least64_t shapes_n, shapes_evicted, shapes_dropped, shapes_zones_dropped;
+	/* Store faults (docs/evidence.md, "Disk full"). */
+	atomic_uint_least64_t dropped[STORE_FAULT_OTHER + 1], store_retries;
+	atomic_bool store_ok;
+	atomic_int last_fault;
+	unsigned backoff_ms;		/* writer thread: next back-off after a failure */
+	/* Retention (writer thread). */
+	uint64_t prune_last_ns;		/* monotonic: last retention look */
+	bool prune_more;		/* the last step left more to do */
 };
 
 static uint64_t mono_ns(void)
@@ -106,6 +114,7 @@ int pipeline_new(struct pipeline **out, struct store *st, const struct pipeline_
 	if (p->opt.dns_flush_max == 0)
 		p->opt.dns_flush_max = 50000;
 	p->store = st;
+	atomic_store(&p->store_ok, true);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	p->rings = calloc(opt->n_rings, sizeof(*p->rings));
@@ -236,6 +245,54 @@ static uint64_t agg_events(const struct store_dns_agg *aggs, size_t n)
 	return events;
 }
 
+static const char *const fault_names[] = {"ok", "disk full", "store unwritable",
+					   "store error"};
+
+/* Count events of a failed commit under the store's reason; the first
+ * failure of a run says so once instead of once per batch. */
+static void store_failed(struct pipeline *p, uint64_t events)
+{
+	enum store_fault f = store_last_fault(p->store);
+	if (f == STORE_FAULT_NONE)
+		f = STORE_FAULT_OTHER;
+	atomic_fetch_add(&p->dropped[f], events);
+	atomic_store(&p->last_fault, (int)f);
+	if (atomic_exchange(&p->store_ok, false))
+		log_err("store: %s: recording paused, events are dropped and counted; retrying",
+			fault_names[f]);
+}
+
+/* Events a job (or the pipeline's pending batch) holds. */
+static uint64_t pending_events(struct agg *agg, uint64_t row_events)
+{
+	const struct store_dns_agg *aggs = NULL;
+	size_t n = 0;
+	if (agg != NULL)
+		agg_rows(agg, &aggs, &n);
+	return row_events + agg_events(aggs, n);
+}
+
+/* Writer thread, after a failed job: wait before the next attempt (0.25 s
+ * doubling to 2 s), unless asked to exit. */
+static void writer_backoff(struct pipeline *p)
+{
+	struct timespec until;
+	p->backoff_ms = p->backoff_ms == 0 ? 250 : p->backoff_ms * 2;
+	if (p->backoff_ms > 2000)
+		p->backoff_ms = 2000;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += p->backoff_ms / 1000;
+	until.tv_nsec += (long)(p->backoff_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (!p->writer_exit && pthread_cond_timedwait(&p->cond, &p->lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* Writer thread: one job, as one transaction or, for a big aggregate
  * flush, sorted slices of AGG_SLICE keys (docs/store.md, batch sizes) so
  * each transaction touches only its part of the minute's pages. */
@@ -251,6 +308,8 @@ static void write_job(struct pipeline *p, struct job *job)
 	size_t slice = n_aggs > 2 * AGG_SLICE ? AGG_SLICE : n_aggs;
 	uint64_t t0 = mono_ns();
 	uint64_t stored = 0, failed = 0;
+	if (!atomic_load(&p->store_ok))
+		atomic_fetch_add(&p->store_retries, 1);
 	for (size_t off = 0; off < n_aggs || off == 0; off += slice) {
 		size_t k = n_aggs - off < slice ? n_aggs - off : slice;
 		bool first = off == 0;
@@ -283,11 +342,15 @@ static void write_job(struct pipeline *p, struct job *job)
 			atomic_fetch_add(&p->batches, 1);
 		} else {
 			failed += events;
-			log_err("store: batch of %llu events lost: %s", (unsigned long long)events,
-				sinkd_strerror(ret));
+			store_failed(p, events);
 		}
 		if (slice == 0)
 			break;
+	}
+	if (failed == 0 && !atomic_load(&p->store_ok)) {
+		atomic_store(&p->store_ok, true);
+		p->backoff_ms = 0;
+		log_info("store: writable again: recording resumed");
 	}
 	atomic_store(&p->last_batch_us, (mono_ns() - t0) / 1000);
 	atomic_fetch_add(&p->batch_us_total, (mono_ns() - t0) / 1000);
@@ -308,6 +371,54 @@ static void lower_priority(void)
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 }
 
+/* Writer thread, between jobs: retention in small steps (at most about
+ * 50 ms at a time, once a second unless a step left more), stopping as
+ * soon as a job is waiting. Ingestion never waits for it: the pipeline
+ * keeps filling the other buffer meanwhile. */
+static void writer_retention(struct pipeline *p)
+{
+	const uint64_t day_ns = 86400ull * 1000000000ull;
+	if (p->opt.retention_raw_days == 0 && p->opt.retention_rollup_days == 0)
+		return;
+	uint64_t t0 = mono_ns();
+	if (!p->prune_more && t0 - p->prune_last_ns < 1000000000ull)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	uint64_t raw = p->opt.retention_raw_days ? now_ns - p->opt.retention_raw_days * day_ns : 0;
+	int64_t rollup = p->opt.retention_rollup_days
+			     ? (int64_t)((now_ns - p->opt.retention_rollup_days * day_ns) / 1000000000ull)
+			     : 0;
+	bool more = true, busy = false;
+	while (more && !busy && mono_ns() - t0 < 50000000ull) {
+		if (store_prune_step(p->store, raw, rollup, 5000, &more) != 0)
+			break;
+		pthread_mutex_lock(&p->lock);
+		busy = p->job_ready || p->writer_exit;
+		pthread_mutex_unlock(&p->lock);
+	}
+	p->prune_more = more;
+	p->prune_last_ns = mono_ns();
+}
+
+/* Wait for a job; with retention on, wake once a second to run it. */
+static void writer_wait(struct pipeline *p)
+{
+	if (p->opt.retention_raw_days == 0 && p->opt.retention_rollup_days == 0) {
+		pthread_cond_wait(&p->cond, &p->lock);
+		return;
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	if (pthread_cond_timedwait(&p->cond, &p->lock, &until) != 0 && !p->job_ready) {
+		pthread_mutex_unlock(&p->lock);
+		writer_retention(p);
+		pthread_mutex_lock(&p->lock);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct pipeline *p = arg;
@@ -315,7 +426,7 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (!p->job_ready && !p->writer_exit)
-			pthread_cond_wait(&p->cond, &p->lock);
+			writer_wait(p);
 		if (!p->job_ready)
 			break;
 		struct job job = p->job;
@@ -328,9 +439,34 @@ static void *writer_main(void *arg)
 			p->spare_agg = job.agg;
 		p->job_ready = false;
 		pthread_cond_broadcast(&p->cond);
+		if (!atomic_load(&p->store_ok)) {
+			pthread_mutex_unlock(&p->lock);
+			writer_backoff(p);
+			pthread_mutex_lock(&p->lock);
+		} else if (!p->job_ready) {
+			pthread_mutex_unlock(&p->lock);
+			writer_retention(p);
+			pthread_mutex_lock(&p->lock);
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
+}
+
+/* Drop everything pending (rows and aggregates: the aggregates' logged
+ * counts refer to the rows), counted under the store's last fault. */
+static void drop_pending(struct pipeline *p)
+{
+	uint64_t events = pending_events(p->agg, p->row_events);
+	int f = atomic_load(&p->last_fault);
+	atomic_fetch_add(&p->dropped[f > 0 ? f : STORE_FAULT_OTHER], events);
+	atomic_fetch_add(&p->events_store_failed, events);
+	agg_reset(p->agg);
+	p->n_rows = 0;
+	p->row_events = 0;
+	p->payload_used = 0;
+	p->pending = false;
+	p->pending_since_ns = mono_ns();
 }
 
 /* Give the current rows (and the aggregates when with_agg) to the writer,
@@ -349,6 +485,14 @@ static void hand_over(struct pipeline *p, bool with_agg)
 	atomic_store(&p->shapes_dropped, ss.dropped);
 	atomic_store(&p->shapes_zones_dropped, ss.domains_dropped);
 	pthread_mutex_lock(&p->lock);
+	if (p->job_ready && !atomic_load(&p->store_ok)) {
+		/* The store is failing and the writer is busy or backing off:
+		 * count this batch as dropped rather than stall the rings. */
+		pthread_mutex_unlock(&p->lock);
+		shapes_batch_free(sb);
+		drop_pending(p);
+		return;
+	}
 	if (p->job_ready)
 		atomic_fetch_add(&p->writer_waits, 1);
 	while (p->job_ready)
@@ -555,6 +699,11 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 	out->shapes_evicted = atomic_load(&mp->shapes_evicted);
 	out->shapes_dropped = atomic_load(&mp->shapes_dropped);
 	out->shapes_zones_dropped = atomic_load(&mp->shapes_zones_dropped);
+	out->dropped_store_full = atomic_load(&mp->dropped[STORE_FAULT_FULL]);
+	out->dropped_store_unwritable = atomic_load(&mp->dropped[STORE_FAULT_UNWRITABLE]);
+	out->dropped_store_error = atomic_load(&mp->dropped[STORE_FAULT_OTHER]);
+	out->store_retries = atomic_load(&mp->store_retries);
+	out->store_ok = atomic_load(&mp->store_ok);
 	out->batch_us_total = atomic_load(&mp->batch_us_total);
 	out->stored_http = atomic_load(&mp->stored_kind[EVENT_HTTP]);
 	out->stored_tls = atomic_load(&mp->stored_kind[EVENT_TLS]);

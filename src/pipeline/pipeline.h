@@ -12,6 +12,14 @@
  * rings absorb the delay, and a ring that fills counts drops at the worker.
  * pipeline_stop drains every ring completely and waits for the writer, so
  * events pushed before the call are all written (or counted as failed).
+ *
+ * When a commit fails (disk full, store unwritable) its events are counted
+ * as dropped by reason, store_ok turns false and the writer retries with
+ * the next batch after a back-off (0.25 s doubling to 2 s); meanwhile the
+ * pipeline drops (and counts) batches instead of waiting for the writer,
+ * so the rings keep draining and answering is never affected. The first
+ * commit that succeeds turns store_ok true again: recording resumes by
+ * itself.
  */
 #ifndef SINKD_PIPELINE_PIPELINE_H
 #define SINKD_PIPELINE_PIPELINE_H
@@ -38,6 +46,8 @@ struct pipeline_options {
 	bool every_query;		/* DNS: one store row per query */
 	size_t dns_aggregate_max;	/* distinct keys in memory (0 = 1000000) */
 	size_t dns_flush_max;		/* see above (0 = 50000) */
+	unsigned retention_raw_days;	/* [retention]: 0 = keep events forever */
+	unsigned retention_rollup_days;	/* 0 = keep DNS minutes forever */
 	const struct sinkd_config *cfg;	/* [enrich], [stats]; NULL: no enrichment,
 					 * default rollup sizes */
 	struct cluster *cluster;	/* ship committed rows (NULL: no cluster) */
@@ -62,6 +72,14 @@ struct pipeline_stats {
 	 * being written, events not counted into a shape (table full of pending
 	 * shapes, out of memory), (shape, zone) counts beyond the batch bound. */
 	uint64_t shapes, shapes_evicted, shapes_dropped, shapes_zones_dropped;
+	/* Events taken from the rings but not stored, by reason (their sum
+	 * is events_store_failed). Ring-full drops are the workers' own
+	 * counters (dns and capture totals). */
+	uint64_t dropped_store_full;		/* disk or quota full */
+	uint64_t dropped_store_unwritable;	/* read-only, permission, I/O error */
+	uint64_t dropped_store_error;		/* any other failed commit */
+	uint64_t store_retries;			/* write attempts while not store_ok */
+	bool store_ok;			/* the last commit succeeded (true before the first) */
 };
 
 /* Create the rings; the store handle is borrowed (caller closes it after

@@ -182,6 +182,12 @@ static void print_totals(const struct serve *s)
 		 "counts not counted (docs/shapes.md)",
 		 (unsigned long long)p.shapes, (unsigned long long)p.shapes_evicted,
 		 (unsigned long long)p.shapes_dropped, (unsigned long long)p.shapes_zones_dropped);
+	log_info("store drops: %llu disk full, %llu unwritable, %llu other errors; %llu retries; "
+		 "store %s",
+		 (unsigned long long)p.dropped_store_full,
+		 (unsigned long long)p.dropped_store_unwritable,
+		 (unsigned long long)p.dropped_store_error, (unsigned long long)p.store_retries,
+		 p.store_ok ? "ok" : "failing");
 	if (s->capture != NULL) {
 		struct capture_totals c;
 		capture_totals(s->capture, &c);
@@ -235,6 +241,9 @@ static int serve_run(struct serve *s)
 	ret = store_open(&s->store, s->cfg.store_path, false);
 	if (ret == 0 && s->cfg.store_jsonl[0] != '\0')
 		ret = store_jsonl_open(&s->jsonl, s->cfg.store_jsonl);
+	if (ret == 0)
+		ret = store_evidence_setup(s->store, s->cfg.evidence_key,
+					   s->cfg.evidence_manifest_interval_s);
 	if (ret != 0)
 		goto fail;
 	if (s->cfg.cluster_enabled) {
@@ -251,6 +260,8 @@ static int serve_run(struct serve *s)
 		.dns_aggregate_max = s->cfg.dns_aggregate_max,
 		.dns_flush_max = s->cfg.dns_flush_max,
 		.cfg = &s->cfg,
+		.retention_raw_days = s->cfg.retention_raw_days,
+		.retention_rollup_days = s->cfg.retention_rollup_days,
 		.cluster = s->cluster,
 		.classify = s->classify,
 		.shapes_max = s->cfg.shapes_max,
@@ -276,7 +287,7 @@ static int serve_run(struct serve *s)
 	ret = admin_new(&s->admin, &s->cfg, &as); /* binds: before the drop */
 	if (ret != 0)
 		return ret;
-	ret = net_drop_privileges(s->cfg.user);
+	ret = server_lockdown(&s->cfg);
 	if (ret == 0)
 		ret = pipeline_start(s->pipe);
 	if (ret == 0)
@@ -289,6 +300,8 @@ static int serve_run(struct serve *s)
 		ret = capture_start(s->capture);
 	if (ret == 0)
 		ret = admin_start(s->admin);
+	if (ret == 0)
+		ret = server_seccomp(&s->cfg);
 	if (ret != 0)
 		return ret;
 	print_listening(s, n_domains);
@@ -397,7 +410,9 @@ int server_cli(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	raise_fd_limit();
-	int ret = serve_run(&s);
+	int ret = server_harden_early();
+	if (ret == 0)
+		ret = serve_run(&s);
 	if (ret == 0) {
 		int sig = wait_signals(&s, &set);
 		sd_notify(0, "STOPPING=1");

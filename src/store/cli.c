@@ -9,6 +9,8 @@
 #include "ingest/ingest.h"
 
 #include <getopt.h>
+
+#include "evidence/evidence.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,13 +21,15 @@ struct events_opts {
 	const char *db, *config;
 	enum store_format format;
 	bool help;
+	bool pseudonymise;		/* --pseudonymise[=KEYFILE] */
+	const char *pseudonym_key;	/* KEYFILE, else [privacy] key */
 };
 
 static const char usage_text[] =
     "usage: sinkd events [--since T] [--until T] [--domain NAME] [--ip ADDR]\n"
     "                    [--type dns|http|tls|raw|QTYPE] [--family NAME] [--limit N]\n"
     "                    [--format table|csv|json|jsonl] [--scan-max N]\n"
-    "                    [--db PATH | -c CONFIG]\n"
+    "                    [--db PATH | -c CONFIG] [--pseudonymise[=KEYFILE]]\n"
     "\n"
     "Newest first. T is RFC 3339 (2026-11-25T08:00:00Z), a date (2026-11-25, UTC)\n"
     "or a duration ago (90s, 15m, 2h, 7d, 1w). --limit defaults to 100 (max 100000).\n"
@@ -34,7 +38,9 @@ static const char usage_text[] =
     "them (default 2000000) on each side: narrow --since/--until to go further back.\n"
     "The store is --db PATH, else [store] path of CONFIG, else the default path.\n"
     "jsonl is the format sinkd ingest reads (docs/ingest.md): every field and the\n"
-    "body, so an export ingests into another store unchanged.\n";
+    "body, so an export ingests into another store unchanged.\n"
+    "--pseudonymise shows every address as a keyed pseudonym (anon-...; key: KEYFILE,\n"
+    "else [privacy] key of CONFIG) and leaves out headers and first bytes.\n";
 
 static uint64_t now_ns(void)
 {
@@ -152,6 +158,10 @@ static int parse_value(struct events_opts *o, int opt, const char *arg)
 	case 'h':
 		o->help = true;
 		return 0;
+	case 'P':
+		o->pseudonymise = true;
+		o->pseudonym_key = arg;
+		return 0;
 	default:
 		return 2;
 	}
@@ -172,6 +182,7 @@ static int parse_args(int argc, char **argv, struct events_opts *o)
 	    {"db", required_argument, NULL, 'b'},
 	    {"config", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"pseudonymise", optional_argument, NULL, 'P'},
 	    {NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -190,6 +201,11 @@ static int parse_args(int argc, char **argv, struct events_opts *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "sinkd events: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (o->pseudonymise && o->format == STORE_FMT_JSONL) {
+		fprintf(stderr, "sinkd events: --pseudonymise with --format jsonl: jsonl is the "
+				"lossless export (bodies included); use json or csv to share\n");
 		return 2;
 	}
 	if (o->f.until_ns != 0 && o->f.since_ns >= o->f.until_ns) {
@@ -238,9 +254,15 @@ static int print_jsonl(struct print_ctx *pc, const struct store_row *row)
 
 static int print_cb(const struct store_row *row, void *ctx)
 {
+	static uint8_t clear[EVENT_PAYLOAD_MAX];
 	struct print_ctx *pc = ctx;
 	if (pc->format == STORE_FMT_JSONL)
 		return print_jsonl(pc, row);
+	struct store_row stripped;
+	if (store_format_pseudonymised()) {
+		store_row_strip_clear(row, &stripped, clear, sizeof(clear));
+		row = &stripped;
+	}
 	store_print_row(pc->out, pc->format, row);
 	return ferror(pc->out) ? 1 : 0;
 }
@@ -301,6 +323,34 @@ static int run(const struct events_opts *o, const char *path)
 	return 0;
 }
 
+/* The key of --pseudonymise: KEYFILE, else [privacy] key of -c CONFIG. */
+static int load_pseudonym_key(const struct events_opts *o, struct sinkd_config *cfg,
+			      struct evidence_pseudonym *key)
+{
+	char err[1200];
+	const char *path = o->pseudonym_key;
+	if (path == NULL) {
+		if (o->db != NULL) { /* store_path did not read the config */
+			config_defaults(cfg);
+			if (o->config != NULL && config_load(cfg, o->config, stderr) != 0)
+				return 1;
+		}
+		path = cfg->privacy_key;
+	}
+	if (path[0] == '\0') {
+		fprintf(stderr, "sinkd events: --pseudonymise needs a key: --pseudonymise=FILE or "
+				"[privacy] key in -c CONFIG (make one with 'sinkd keygen "
+				"--pseudonym-key --out FILE')\n");
+		return 2;
+	}
+	if (evidence_pseudonym_load(key, path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sinkd events: %s\n", err);
+		return 1;
+	}
+	store_format_pseudonymise(key);
+	return 0;
+}
+
 int events_cli(int argc, char **argv)
 {
 	struct events_opts o = {.format = STORE_FMT_TABLE};
@@ -319,8 +369,12 @@ int events_cli(int argc, char **argv)
 		return 1;
 	}
 	ret = store_path(&o, cfg, &path);
+	static struct evidence_pseudonym key;
+	if (ret == 0 && o.pseudonymise)
+		ret = load_pseudonym_key(&o, cfg, &key);
 	if (ret == 0)
 		ret = run(&o, path);
+	store_format_pseudonymise(NULL);
 	free(cfg);
 	return ret;
 }

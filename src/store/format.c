@@ -36,7 +36,7 @@ static void render_time(char *buf, size_t len, uint64_t ts_ns, bool minute)
 static void render_src(char *buf, size_t len, const struct event_addr *a, bool with_port)
 {
 	char ip[48];
-	event_addr_str(a, ip, sizeof(ip));
+	store_addr_text(a, ip, sizeof(ip));
 	if (!with_port)
 		snprintf(buf, len, "%s", ip);
 	else if (event_addr_is_v4(a))

@@ -24,7 +24,7 @@ static void capture_text(const struct store_row *row, struct capture_text *t)
 static void render_addr(char *buf, size_t len, const struct event_addr *a)
 {
 	char ip[48];
-	event_addr_str(a, ip, sizeof(ip));
+	store_addr_text(a, ip, sizeof(ip));
 	snprintf(buf, len, event_addr_is_v4(a) ? "%s:%u" : "[%s]:%u", ip, a->port);
 }
 

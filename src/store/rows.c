@@ -219,6 +219,8 @@ static int insert_late(struct store *st, const struct sinkd_event *ev, int64_t k
 		if (rc == SQLITE_DONE) {
 			if (id > rw->last_id)
 				rw->last_id = id;
+			else if (store_chain_late(st, id) != 0)
+				return SINKD_ENOMEM;
 			if (note_id(rw, id) != 0)
 				return store_sql_error(st, "remember event id: out of memory");
 			return ev->kind == EVENT_DNS ? 0 : store_capture_add(st, ev, id);

@@ -353,6 +353,47 @@ static const char sql_shapes[] =
     " strftime('%Y-%m-%dT%H:%M:%fZ', last_ns / 1e9, 'unixepoch') AS last_seen,"
     " examples FROM shapes;";
 
+/* Version 7 (evidence chain, docs/evidence.md): one `chain` record per
+ * committed batch (and per retention step), chained by SHA-256, and the
+ * signed `manifests` over runs of records. Written in the batch's own
+ * transaction; nothing existing is rewritten. Intended number 7: the lead
+ * renumbers at merge when 5 and 6 (labels, shapes) come before it. */
+static const char sql_evidence[] =
+    "CREATE TABLE chain ("
+    " seq INTEGER PRIMARY KEY,"
+    " kind INTEGER NOT NULL," /* 1 batch, 2 retention */
+    " ts_ns INTEGER NOT NULL,"
+    " ev_lo INTEGER NOT NULL, ev_hi INTEGER NOT NULL,"
+    " zones_lo INTEGER NOT NULL, zones_hi INTEGER NOT NULL,"
+    " labels_lo INTEGER NOT NULL, labels_hi INTEGER NOT NULL,"
+    " bots_lo INTEGER NOT NULL, bots_hi INTEGER NOT NULL,"
+    " late BLOB, late_min INTEGER,"
+    " rows INTEGER NOT NULL, captures INTEGER NOT NULL,"
+    " time_lo INTEGER NOT NULL, time_hi INTEGER NOT NULL,"
+    " dns BLOB,"
+    " pruned_seq INTEGER NOT NULL, pruned_minute INTEGER NOT NULL,"
+    " content BLOB NOT NULL,"
+    " hash BLOB NOT NULL"
+    ");"
+    "CREATE INDEX chain_late ON chain(late_min) WHERE late_min IS NOT NULL;"
+    "CREATE TABLE manifests ("
+    " id INTEGER PRIMARY KEY,"
+    " ts_ns INTEGER NOT NULL,"
+    " seq_lo INTEGER NOT NULL, seq_hi INTEGER NOT NULL,"
+    " head BLOB NOT NULL,"
+    " events INTEGER NOT NULL, dns_queries INTEGER NOT NULL,"
+    " time_lo INTEGER NOT NULL, time_hi INTEGER NOT NULL,"
+    " pruned_seq INTEGER NOT NULL, pruned_minute INTEGER NOT NULL,"
+    " key_id BLOB,"
+    " sig BLOB"
+    ");"
+    "CREATE VIEW manifests_v AS SELECT id,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', ts_ns / 1e9, 'unixepoch') AS time, seq_lo, seq_hi,"
+    " lower(hex(head)) AS head, events, dns_queries,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', time_lo / 1e9, 'unixepoch') AS first_event,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', time_hi / 1e9, 'unixepoch') AS last_event,"
+    " lower(hex(key_id)) AS key_id, sig IS NOT NULL AS signed FROM manifests;";
+
 /* Version 8 (population; numbered after labels 5, shapes 6 and evidence
  * 7 once those are merged): hourly rollups with serialised distinct-count
  * sketches (src/stats, docs/population.md), the same merged per day (what
@@ -401,11 +442,10 @@ static const struct migration migrations[] = {
     {"domain_status (domain monitor state changes)", sql_domain_status},
     {"inline query names, zones table, time-keyed events, primary keys only", sql_v3},
     {"capture (HTTP, TLS, raw events), bodies by SHA-256", sql_v4},
-    /* 5: the rules branch; the lead orders 5-8 at merge time. */
     {"labels: rule, tag, severity, protocol version, decode status; bots table", sql_v5},
-    /* 6: the decoders branch (protocol shapes) */
     {"shapes, shape_domains (protocol discovery)", sql_shapes},
-    {"hourly rollups with distinct-count sketches, ASN names (v8)", sql_rollups},
+    {"evidence chain and signed manifests", sql_evidence},
+    {"hourly rollups with distinct-count sketches, ASN names", sql_rollups},
 };
 
 int store_schema_version(void) { return (int)(sizeof(migrations) / sizeof(migrations[0])); }

@@ -127,9 +127,14 @@ static int open_db(struct store *st)
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
 	if (store_query_register(st) != 0 || store_rollup_register(st) != 0)
 		return SINKD_ESTORE;
-	if (st->read_only)
-		return store_schema_open(st);
-	return setup_writer(st);
+	if (st->read_only) {
+		if (store_schema_open(st) != 0)
+			return SINKD_ESTORE;
+		return store_chain_open(st);
+	}
+	if (setup_writer(st) != 0)
+		return SINKD_ESTORE;
+	return store_chain_open(st);
 }
 
 int store_open(struct store **out, const char *path, bool read_only)
@@ -161,12 +166,15 @@ void store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->db != NULL && !st->read_only && st->chain.insert != NULL)
+		store_evidence_close_manifest(st);
 	sqlite3_finalize(st->begin);
 	sqlite3_finalize(st->commit);
 	sqlite3_finalize(st->rollback);
 	sqlite3_finalize(st->agg_upsert);
 	store_rows_close(st);
 	store_capture_close(st);
+	store_chain_close(st);
 	store_rollup_close(st);
 	store_lookup_free(&st->zones);
 	store_lookup_free(&st->labels);
@@ -211,4 +219,6 @@ void store_stats(struct store *st, struct store_stats *out)
 	out->cache_misses = atomic_load_explicit(&st->stat.cache_misses, memory_order_relaxed);
 	out->bodies_new = atomic_load_explicit(&st->stat.bodies_new, memory_order_relaxed);
 	out->bodies_seen = atomic_load_explicit(&st->stat.bodies_seen, memory_order_relaxed);
+	out->retention_steps = atomic_load_explicit(&st->stat.retention_steps, memory_order_relaxed);
+	out->retention_rows = atomic_load_explicit(&st->stat.retention_rows, memory_order_relaxed);
 }

@@ -155,9 +155,23 @@ struct store_stats {
 	uint64_t cache_hits, cache_misses;	/* lookup-table (zones, labels) cache */
 	uint64_t bodies_new;		/* HTTP bodies stored (new content) */
 	uint64_t bodies_seen;		/* HTTP bodies already stored (deduplicated) */
+	uint64_t retention_steps;	/* retention transactions committed */
+	uint64_t retention_rows;	/* event, capture and dns_minute rows they deleted */
 };
 
 void store_stats(struct store *st, struct store_stats *out);
+
+/* Why the last write failed, for drop-by-reason counters. */
+enum store_fault {
+	STORE_FAULT_NONE = 0,
+	STORE_FAULT_FULL,	/* disk or quota full (SQLITE_FULL, ENOSPC) */
+	STORE_FAULT_UNWRITABLE,	/* read-only, permission, I/O error, file gone */
+	STORE_FAULT_OTHER,	/* anything else (constraint, out of memory, ...) */
+};
+
+/* The class of the error that rolled back the handle's last failed write
+ * (STORE_FAULT_NONE when the last write succeeded). Writer thread only. */
+enum store_fault store_last_fault(const struct store *st);
 
 /* Name of event flag bit `bit` ("edns", "body_truncated", ...; "bit20"
  * for a bit this binary does not know). Returns buf or a constant. */
@@ -360,5 +374,89 @@ int store_event_find(struct store *st, int64_t ts_ns, const uint8_t ip[16], uint
  * non-zero to stop. 0 or SINKD_ESTORE. */
 int store_shapes_list(struct store *st, const char *domain, size_t limit, store_shape_cb cb,
 		      void *ctx);
+
+/* Evidence (docs/evidence.md). Every committed batch already gets its
+ * chain record; this adds manifests: key_path is an Ed25519 private key in
+ * PEM (`sinkd keygen`; "" or NULL: manifests are written unsigned), and a
+ * manifest is written every interval_s seconds of batches (0: only when
+ * the handle closes). store_close writes a last manifest over the records
+ * not covered yet. 0, SINKD_EIO (key unreadable) or SINKD_EINVAL (not an
+ * Ed25519 key); the error is logged with the path. */
+int store_evidence_setup(struct store *st, const char *key_path, unsigned interval_s);
+
+/* One signed manifest (table `manifests`): the chain head after record
+ * seq_hi, the records seq_lo..seq_hi it covers, their event rows and DNS
+ * queries, the time of their first and last event (ns, 0 = none) and the
+ * retention watermarks at seq_hi. key_id is the SHA-256 of the signing
+ * Ed25519 public key (raw 32 bytes); sig the Ed25519 signature over the
+ * bytes docs/evidence.md defines. */
+struct store_manifest {
+	int64_t id, ts_ns;
+	int64_t seq_lo, seq_hi;
+	uint8_t head[32];
+	uint64_t events, dns_queries;
+	int64_t time_lo, time_hi;
+	int64_t pruned_seq, pruned_minute;
+	bool has_key_id, is_signed;
+	uint8_t key_id[32];
+	uint8_t sig[64];
+};
+
+typedef int (*store_manifest_cb)(const struct store_manifest *m, void *ctx);
+
+/* The manifests covering events in [since_ns, until_ns) (0 = open), i.e.
+ * whose [time_lo, time_hi] overlaps it, oldest first; for `sinkd report
+ * evidence`. The callback may return non-zero to stop. Signatures are not
+ * checked here (store_verify does). 0 or SINKD_ESTORE. */
+int store_manifests(struct store *st, uint64_t since_ns, uint64_t until_ns, store_manifest_cb cb,
+		    void *ctx);
+
+/* What store_verify checks and found. pubkey: an Ed25519 public key
+ * (EVP_PKEY *) every manifest must be signed by, or NULL (signatures not
+ * checked). since_ns: recompute the content of batches committed from then
+ * on only (headers, links and manifests are always checked). */
+struct store_verify_opts {
+	uint64_t since_ns;
+	void *pubkey;
+	FILE *out;		/* one line per failure (NULL: none) */
+};
+
+struct store_verify_result {
+	bool ok;
+	int64_t first_bad_seq;		/* first batch that does not match (0: none or
+					 * not attributable to one batch: see failures) */
+	uint64_t failures;
+	uint64_t records, batches, prunes, content_checked;
+	uint64_t rows, captures, dns_minutes;
+	uint64_t manifests, manifests_signed;
+	int64_t head_seq, manifest_seq;	/* last record; last record a manifest covers */
+	uint8_t head[32];
+	uint64_t rows_before_chain;	/* rows older than the first record: not covered */
+	int64_t pruned_seq, pruned_minute;
+};
+
+/* Recompute the chain from the store: every record's hash from its
+ * predecessor and header, every unpruned batch's content from its rows,
+ * DNS per-minute sums, bodies against their hashes, and every manifest's
+ * counts, head and (with a key) signature. st may be read-only. Returns 0
+ * when the check ran (res->ok says whether everything matched) or
+ * SINKD_ESTORE / SINKD_ENOMEM. */
+int store_verify(struct store *st, const struct store_verify_opts *o,
+		 struct store_verify_result *res);
+
+/* Retention, one small step (writer handle, between batches): delete the
+ * event and capture rows of the oldest batches whose events are all older
+ * than raw_before_ns (0: keep), at most about max_rows, or else up to
+ * max_rows dns_minute rows of minutes before rollup_before_minute (Unix
+ * seconds, 0: keep), in one transaction with a chain record that says
+ * what went (docs/evidence.md, "Retention"). Rows of a kept batch stored
+ * among old ones (late rows) are kept. *more: call again soon. 0 or
+ * SINKD_ESTORE (rolled back, logged). */
+int store_prune_step(struct store *st, uint64_t raw_before_ns, int64_t rollup_before_minute,
+		     size_t max_rows, bool *more);
+
+/* `sinkd verify [--store P | -c FILE] [--pubkey F] [--since T]`: exit 0
+ * (everything matches), 1 (a mismatch, or a store error), 2 (usage). */
+int verify_cli(int argc, char **argv);
 
 #endif

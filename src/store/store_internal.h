@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "store/store.h"
+#include "store/chain_internal.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_ZONES_CACHE_SLOTS 8192  /* power of two */
@@ -143,12 +144,15 @@ struct store {
 	struct store_lookup bots;   /* bot ids (schema 5) */
 	struct store_agg agg;
 	struct store_scan_state scan;
+	struct store_chain chain; /* evidence chain (chain.c) */
+	int last_fault;		  /* enum store_fault of the last write */
 	struct store_rollup rollup;
 	struct {
 		atomic_uint_least64_t batches, batch_failures, events;
 		atomic_uint_least64_t event_rows, agg_upserts;
 		atomic_uint_least64_t bodies_new, bodies_seen;
 		atomic_uint_least64_t cache_hits, cache_misses;
+		atomic_uint_least64_t retention_steps, retention_rows;
 	} stat;
 };
 
@@ -247,5 +251,16 @@ void store_print_capture_json(FILE *out, const struct store_row *row, const char
 void store_capture_name(const struct store_row *row, char *buf, size_t len);
 void store_print_capture_csv(FILE *out, const struct store_row *row);
 extern const char store_capture_csv_header[];
+
+/* Pseudonymised output (pseudonym.c): with a key set, every address
+ * printed is its keyed pseudonym; store_row_strip_clear copies row into
+ * out without the sections that can carry addresses in clear (headers,
+ * first bytes), their bytes in buf (cap bytes). */
+struct evidence_pseudonym;
+void store_format_pseudonymise(const struct evidence_pseudonym *key);
+bool store_format_pseudonymised(void);
+const char *store_addr_text(const struct event_addr *a, char *buf, size_t len);
+void store_row_strip_clear(const struct store_row *row, struct store_row *out, uint8_t *buf,
+			   size_t cap);
 
 #endif

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/log.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -257,11 +258,39 @@ static int step_control(struct store *st, sqlite3_stmt *stmt, const char *what)
 	return rc == SQLITE_DONE ? 0 : store_sql_error(st, what);
 }
 
+static enum store_fault classify(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return STORE_FAULT_FULL;
+	case SQLITE_IOERR:
+		/* SQLite reports ENOSPC on a write as SQLITE_FULL, but a WAL or
+		 * shm that cannot grow can surface as an I/O error. */
+		return errno == ENOSPC || errno == EDQUOT ? STORE_FAULT_FULL
+							  : STORE_FAULT_UNWRITABLE;
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return STORE_FAULT_UNWRITABLE;
+	default:
+		return STORE_FAULT_OTHER;
+	}
+}
+
+enum store_fault store_last_fault(const struct store *st)
+{
+	return (enum store_fault)st->last_fault;
+}
+
 static void rollback(struct store *st, size_t n)
 {
+	st->last_fault = classify(sqlite3_extended_errcode(st->db));
 	if (!sqlite3_get_autocommit(st->db))
 		step_control(st, st->rollback, "rollback");
 	store_rows_rollback(st);
+	store_chain_rolled_back(st);
 	/* Ids handed out inside the transaction are gone (and may be reused
 	 * for other strings): forget every cached id. */
 	store_lookup_invalidate(&st->zones);
@@ -278,13 +307,26 @@ static int write_begin(struct store *st)
 		return SINKD_ESTORE;
 	}
 	store_rows_begin(st);
-	return step_control(st, st->begin, "begin");
+	if (step_control(st, st->begin, "begin") != 0) {
+		st->last_fault = classify(sqlite3_extended_errcode(st->db));
+		atomic_fetch_add_explicit(&st->stat.batch_failures, 1, memory_order_relaxed);
+		return SINKD_ESTORE;
+	}
+	if (store_chain_begin(st) != 0) {
+		rollback(st, 0);
+		return SINKD_ESTORE;
+	}
+	return 0;
 }
 
 static int write_commit(struct store *st, uint64_t events, uint64_t rows, uint64_t upserts)
 {
-	if (step_control(st, st->commit, "commit") != 0)
+	/* The chain record (and a manifest when due) in the same transaction. */
+	if (store_chain_seal(st, st->agg.upserts, upserts) != 0 ||
+	    step_control(st, st->commit, "commit") != 0)
 		return SINKD_ESTORE;
+	store_chain_committed(st);
+	st->last_fault = STORE_FAULT_NONE;
 	atomic_fetch_add_explicit(&st->stat.batches, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->stat.events, events, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->stat.event_rows, rows, memory_order_relaxed);

@@ -333,7 +333,7 @@ static const char bad_expected[] =
     "%1$s:10: syntax error: expected 'key = value' or '[section]'\n"
     "%1$s:11: unknown section [nosuch] (expected [server], [dns], [rrl], [domains], [store], "
     "[pipeline], [capture], [http], [tls], [catchall], [monitor], [proxy], [cluster], "
-    "[decode], [rules], [enrich], [stats] or [admin])\n"
+    "[decode], [rules], [enrich], [stats], [admin], [evidence], [retention] or [privacy])\n"
     "%1$s:14: unknown key 'ttl' in [rrl] (it belongs in [dns])\n"
     "%1$s:15: [rrl] rate: '-1' is not a number (expected 1..1000000)\n"
     "%1$s:16: [rrl] ipv4_prefix: 99999999999999999999999 is out of range (expected 8..32)\n"
@@ -400,7 +400,7 @@ static void test_single_errors(void **state)
 	test_error_prefix("[bogus]\n", "1: unknown section [bogus] (expected [server], [dns], "
 				       "[rrl], [domains], [store], [pipeline], [capture], [http], "
 				       "[tls], [catchall], [monitor], [proxy], [cluster], [decode], "
-				       "[rules], [enrich], [stats] or [admin])");
+				       "[rules], [enrich], [stats], [admin], [evidence], [retention] or [privacy])");
 	test_error_prefix("[rrl]\nslip = 101\n",
 			  "2: [rrl] slip: 101 is out of range (expected 0..100)");
 	test_error_prefix("[rrl]\nslip = 1 0\n",
