@@ -28,7 +28,8 @@ static void sha256_hex(const void *data, size_t len, char out[65])
 /* Message types and families of the domain's raw events. */
 struct mtypes {
 	const char *domain;
-	json_t *types; /* "family/msg_type" -> count */
+	json_t *types;		    /* "family/msg_type" -> count */
+	uint64_t first_ns, last_ns; /* the domain's events (0: none) */
 };
 
 static int on_raw(const struct sinkd_event *ev, uint64_t count, bool aggregate, void *ctx)
@@ -36,6 +37,10 @@ static int on_raw(const struct sinkd_event *ev, uint64_t count, bool aggregate, 
 	struct mtypes *m = ctx;
 	if (aggregate || strcmp(ev->zone, m->domain) != 0)
 		return 0;
+	if (m->first_ns == 0 || ev->ts_ns < m->first_ns)
+		m->first_ns = ev->ts_ns;
+	if (ev->ts_ns > m->last_ns)
+		m->last_ns = ev->ts_ns;
 	char key[80];
 	snprintf(key, sizeof(key), "%s/%s", ev->family[0] != '\0' ? ev->family : "unclassified",
 		 ev->msg_type[0] != '\0' ? ev->msg_type : "-");
@@ -43,6 +48,35 @@ static int on_raw(const struct sinkd_event *ev, uint64_t count, bool aggregate, 
 	json_object_set_new(
 	    m->types, key,
 	    json_integer((c != NULL ? json_integer_value(c) : 0) + (json_int_t)count));
+	return 0;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/* One manifest of the evidence chain covering the domain's events: what
+ * `sinkd verify --pubkey` checks, for the filing. */
+static int on_manifest(const struct store_manifest *mf, void *ctx)
+{
+	json_t *arr = ctx;
+	char head[65], key[65], sig[129];
+	hex(mf->head, 32, head);
+	hex(mf->key_id, 32, key);
+	hex(mf->sig, 64, sig);
+	json_t *o = json_pack(
+	    "{s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:b}", "id", (json_int_t)mf->id, "written_ns",
+	    (json_int_t)mf->ts_ns, "records_from", (json_int_t)mf->seq_lo, "records_to",
+	    (json_int_t)mf->seq_hi, "chain_head_sha256", head, "events", (json_int_t)mf->events,
+	    "dns_queries", (json_int_t)mf->dns_queries, "time_from_ns", (json_int_t)mf->time_lo,
+	    "time_to_ns", (json_int_t)mf->time_hi, "signed", mf->is_signed);
+	if (mf->has_key_id)
+		json_object_set_new(o, "key_id_sha256", json_string(key));
+	if (mf->is_signed)
+		json_object_set_new(o, "ed25519_signature", json_string(sig));
+	json_array_append_new(arr, o);
 	return 0;
 }
 
@@ -191,9 +225,14 @@ static int build(struct store *st, const char *domain, json_t **out, char *err, 
 		ret = store_query(st, &sf, on_example, &x);
 	}
 	json_object_set_new(r, "examples", x.arr);
-	json_object_set_new(r, "manifests",
-			    json_string("integrity manifests of the evidence chain are not part "
-					"of this build (evidence branch not merged)"));
+	json_t *mfs = json_array();
+	if (ret == 0 && m.first_ns != 0)
+		ret = store_manifests(st, m.first_ns, m.last_ns + 1, on_manifest, mfs);
+	json_object_set_new(r, "manifests", mfs);
+	json_object_set_new(r, "manifests_note",
+			    json_string("signed manifests of the evidence chain covering these "
+					"events (docs/evidence.md); check them and every batch "
+					"with: sinkd verify --pubkey KEY.pub"));
 	json_decref(tl);
 	json_decref(dom);
 	json_decref(fam);

@@ -164,6 +164,12 @@ def test_evidence(store, tmp_path):
         assert e["request_sha256"] == hashlib.sha256(e["request"].encode()).hexdigest()
         assert e["body_sha256"] == hashlib.sha256(b"a=QUJDREVGR0g&b=eHl6").hexdigest()
         assert e["body"] == "a=QUJDREVGR0g&b=eHl6"  # verbatim, matching its hash
+    # The evidence chain's manifests covering these events (written unsigned
+    # here: no key configured; the last one at shutdown).
+    mf = j["manifests"]
+    assert mf and all(len(m["chain_head_sha256"]) == 64 and not m["signed"] for m in mf)
+    assert sum(m["events"] for m in mf) >= 12
+    assert "sinkd verify" in j["manifests_note"]
     html = tmp_path / "e.html"
     report(store, "evidence", "--domain", ZONE, "--format", "html", "--out", str(html))
     assert ex[0]["request_sha256"] in html.read_text()
