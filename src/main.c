@@ -28,10 +28,11 @@ static const struct command commands[] = {
 	{"config", config_cli, "check FILE | dump [-c FILE]: validate or print the configuration"},
 	{"domains", domains_cli, "list|add|remove|import|export: the seized-domain list"},
 	{"events", events_cli, "list recorded events (--since --until --domain --ip --type --family)"},
-	{"report", report_cli, "summary|population|countries|asns|domains|families|timeline|notify|evidence"},
+	{"report", report_cli, "summary|population|countries|asns|domains|families|timeline|protocols|nodes|\n"
+			   "            notify|evidence: reports (--source clickhouse:// for the fleet)"},
 	{"rollup", stats_rollup_cli, "rebuild: recompute the hourly rollups from raw events"},
 	{"cluster", cluster_cli, "init|status: the ClickHouse cluster this node ships to"},
-	{"rules", classify_rules_cli, "check FILE... | list [FILE...]: family rule files"},
+	{"rules", classify_rules_cli, "check FILE... | list [FILE...] | skeleton SHAPE_ID: family rule files"},
 	{"sim", sim_cli, "a simulated botnet with a ground truth, live or compressed (docs/sim.md)"},
 	{"ingest", ingest_cli, "FILE|-: store recorded check-ins (JSON lines) through the pipeline"},
 	{"verify", verify_cli, "recompute the evidence chain, check manifest signatures"},
