@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -201,6 +202,14 @@ def test_spool_is_bounded_and_drops_oldest_first_counted(sinkd_factory, tmp_path
     time.sleep(0.5)
     total = sum((spool / f).stat().st_size for f in spool_files(spool))
     assert total <= 1 << 20
+    # The same counters on /metrics, for Prometheus.
+    with urllib.request.urlopen(f"http://127.0.0.1:{s.admin_port}/metrics", timeout=5) as r:
+        metrics = dict(line.rsplit(" ", 1) for line in r.read().decode().splitlines()
+                       if line.startswith("sinkd_cluster_"))
+    assert int(metrics["sinkd_cluster_events_dropped_total"]) > 0
+    assert 0 < int(metrics["sinkd_cluster_spool_bytes"]) <= 1 << 20
+    assert int(metrics["sinkd_cluster_batches_retried_total"]) > 0
+    assert float(metrics["sinkd_cluster_lag_seconds"]) > 0
     s.stop()
     log = s.logtext()
     assert "spool full (1 MiB): dropped the oldest batch" in log
