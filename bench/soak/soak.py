@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -209,6 +210,19 @@ listen = 127.0.0.1:{admin}
         t.join(30)
     alive = proc.poll() is None
     rss = peak_rss_kib(proc.pid)
+    # DNS drops by reason, from /metrics before the stop: the exit line sums
+    # "short" (under 12 bytes: no header, nothing to record) and "response"
+    # (QR=1: recorded as malformed, never answered).
+    dns_drops = {}
+    if alive:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=10) as r:
+                for line in r.read().decode().splitlines():
+                    mm = re.match(r'sinkd_dns_drops_total\{reason="(\w+)"\} (\d+)', line)
+                    if mm:
+                        dns_drops[mm.group(1)] = int(mm.group(2))
+        except OSError:
+            pass
     if alive:
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(120)
@@ -247,6 +261,10 @@ listen = 127.0.0.1:{admin}
     lost_sim = sent - stored_sim
     named = max(cap_drop, 0) + max(store_full, 0) + max(store_unw, 0) + max(store_err, 0)
     unexplained = max(0, lost_sim - named)
+    # Every DNS datagram received is in the aggregates, except those too
+    # short to carry a header (counted, not recordable).
+    short = dns_drops.get("short", -1)
+    dns_unexplained = queries - short - dnsq if short >= 0 else "?"
 
     rows = [
         ("duration (s)", a.seconds), ("SIGHUP reloads", hups),
@@ -260,7 +278,11 @@ listen = 127.0.0.1:{admin}
         ("DNS queries in aggregates", dnsq),
         ("drops: DNS queue full", dns_queue), ("drops: capture queue full", cap_drop),
         ("drops: store disk full/unwritable/error", f"{store_full}/{store_unw}/{store_err}"),
-        ("drops: RRL", rrl), ("DNS datagrams too malformed to record", malformed),
+        ("drops: RRL", rrl),
+        ("DNS dropped unanswered (short + responses)", malformed),
+        ("  of which too short to record (< 12 bytes)", short),
+        ("  of which responses (QR=1, recorded)", dns_drops.get("response", -1)),
+        ("unexplained DNS (received - short - aggregated)", dns_unexplained),
         ("slowloris opened/closed by sinkd", f"{stats.n.get('slowloris_opened', 0)}/"
                                              f"{stats.n.get('slowloris_closed_by_server', 0)}"),
         ("garbage tcp/udp sent", f"{stats.n.get('garbage_tcp', 0)}/{stats.n.get('garbage_udp', 0)}"),
@@ -271,7 +293,8 @@ listen = 127.0.0.1:{admin}
     for k, v in rows:
         print(f"{k:42s} {v}")
     print(f"work dir: {work}")
-    ok = alive and rc == 0 and ver.returncode == 0 and unexplained == 0 and sent > 0
+    ok = (alive and rc == 0 and ver.returncode == 0 and unexplained == 0 and sent > 0
+          and dns_unexplained == 0)
     if ver.returncode != 0:
         print(ver.stdout)
     sys.exit(0 if ok else 1)
