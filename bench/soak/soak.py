@@ -29,22 +29,8 @@ SINKD = os.environ.get("SINKD_BIN") or str(ROOT / "build" / "sinkd")
 NOISE_SRC = "127.0.0.2"  # flood and garbage: not the trusted PROXY peer
 EVF_PROXIED = 1 << 13
 
-
-def free_port():
-    for _ in range(50):
-        t = socket.socket()
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            u.close()
-            t.close()
-    raise RuntimeError("no free port")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "integration"))
+from conftest import free_port  # noqa: E402  (one port finder for tests and benches)
 
 
 class Counter:

@@ -90,15 +90,23 @@ static int source_server(const struct opts *o, const struct sinkd_config *cfg, s
 	return 0;
 }
 
+/* Options and configuration of a subcommand: -1 to go on, or the exit
+ * status (0 after --help, 2 on a usage or config error). */
+static int begin(int argc, char **argv, struct opts *o, struct sinkd_config *cfg)
+{
+	int r = parse_opts(argc, argv, o);
+	if (r != 0)
+		return r == 1 ? 0 : r;
+	return load(o, cfg) != 0 ? 2 : -1;
+}
+
 static int cmd_init(int argc, char **argv)
 {
 	struct opts o;
 	struct sinkd_config cfg;
-	int r = parse_opts(argc, argv, &o);
-	if (r != 0)
-		return r == 1 ? 0 : r;
-	if (load(&o, &cfg) != 0)
-		return 2;
+	int r = begin(argc, argv, &o, &cfg);
+	if (r >= 0)
+		return r;
 	return cluster_schema_init(&cfg, stdout) == 0 ? 0 : 1;
 }
 
@@ -106,11 +114,9 @@ static int cmd_status(int argc, char **argv)
 {
 	struct opts o;
 	struct sinkd_config cfg;
-	int r = parse_opts(argc, argv, &o);
-	if (r != 0)
-		return r == 1 ? 0 : r;
-	if (load(&o, &cfg) != 0)
-		return 2;
+	int r = begin(argc, argv, &o, &cfg);
+	if (r >= 0)
+		return r;
 	struct cluster *c;
 	if (cluster_new(&c, &cfg) != 0)
 		return 1;
@@ -183,10 +189,10 @@ int cluster_report_nodes(int argc, char **argv)
 	struct opts o;
 	struct sinkd_config cfg;
 	struct ch_server s;
-	int r = parse_opts(argc, argv, &o);
-	if (r != 0)
-		return r == 1 ? 0 : r;
-	if (load(&o, &cfg) != 0 || source_server(&o, &cfg, &s) != 0)
+	int r = begin(argc, argv, &o, &cfg);
+	if (r >= 0)
+		return r;
+	if (source_server(&o, &cfg, &s) != 0)
 		return 2;
 	json_t *ev_root, *ev, *hb_root, *hb;
 	if (query_json(&s,
